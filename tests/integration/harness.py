@@ -1,0 +1,93 @@
+"""Starting real gateway processes for integration tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from tests.conftest import ROOT, free_port, stop, wait_for_http
+
+AGENT_KEY = "agent-key-for-tests-0123456789"
+PROVIDER_KEY = "sk-provider-key-for-tests-0123456789"
+
+
+@dataclass
+class Gateway:
+    url: str  # http://127.0.0.1:PORT
+    audit_path: Path
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"
+
+    def audit(self) -> list[dict[str, Any]]:
+        if not self.audit_path.exists():
+            return []
+        return [orjson.loads(line) for line in self.audit_path.read_bytes().splitlines()]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def config(upstream: str, **sections: dict[str, Any]) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "model_list": [
+            {
+                "model_name": "gpt-test",
+                "litellm_params": {
+                    "model": "openai/gpt-4o",
+                    "api_base": upstream,
+                    "api_key": PROVIDER_KEY,
+                },
+            }
+        ],
+        "keys": [{"key": AGENT_KEY, "agent": "test-agent", "team": "test-team"}],
+        "policy": {"engine": "embedded", "paths": [str(ROOT / "rego")]},
+        # Escalations answer at once unless a test holds them on purpose.
+        "approvals": {"mode": "async"},
+    }
+    for name, values in sections.items():
+        base[name] = {**base.get(name, {}), **values}
+    return base
+
+
+@contextmanager
+def running_gateway(tmp: Path, settings: dict[str, Any]) -> Iterator[Gateway]:
+    """One `airlock serve` process on a free port, with its audit file and log in `tmp`."""
+    port = free_port()
+    tmp.mkdir(parents=True, exist_ok=True)
+    audit_path, log_path = tmp / f"audit-{port}.jsonl", tmp / f"gateway-{port}.log"
+    settings = {**settings, "audit": {"path": str(audit_path)}}
+    config_path = tmp / f"airlock-{port}.yaml"
+    config_path.write_text(yaml.safe_dump(settings))
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gateway.cli",
+                "serve",
+                "--config",
+                str(config_path),
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(url + "/readyz", proc, timeout=60)
+            yield Gateway(url, audit_path, log_path)
+        finally:
+            stop(proc)

@@ -1,0 +1,71 @@
+"""`airlock check`: the policy's decisions on recorded tool calls, for a security engineer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import orjson
+import pytest
+
+from tests.conftest import ROOT
+
+CALLS = [
+    {"id": "benign", "tool": {"name": "bash", "arguments": {"command": "ls -la"}}},
+    {"id": "creds", "tool": {"name": "bash", "arguments": {"command": "cat ~/.aws/credentials"}}},
+    {  # a bare OpenAI tool-call object, arguments as JSON text
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "bash", "arguments": '{"command": "aws ec2 run-instances --count 1"}'},
+    },
+    {"id": "broken", "tool": {"name": "bash", "arguments": '{"command": "aws ec2 run-inst'}},
+]
+
+
+def check(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "check", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def lines(records: list[object]) -> str:
+    return "\n".join(orjson.dumps(r).decode() for r in records) + "\n"
+
+
+def results(out: str) -> list[dict[str, object]]:
+    return [orjson.loads(line) for line in out.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def embedded() -> list[dict[str, object]]:
+    done = check("-", stdin=lines(CALLS))
+    assert done.returncode == 0, done.stderr
+    return results(done.stdout)
+
+
+def test_one_line_per_input_in_order(embedded: list[dict[str, object]]) -> None:
+    assert [r["id"] for r in embedded] == ["benign", "creds", "call_1", "broken"]
+    assert [r["action"] for r in embedded] == ["allow", "deny", "escalate", "deny"]
+    assert set(embedded[1]) == {"id", "action", "reasons"}
+    [reason, *_] = embedded[1]["reasons"]  # type: ignore[misc]
+    assert set(reason) == {"rule", "category", "message"}
+    assert reason["category"] == "credential_use"
+
+
+def test_opa_engine_agrees(embedded: list[dict[str, object]], opa_server: str) -> None:
+    done = check("--engine", "opa", "--opa-url", opa_server, "-", stdin=lines(CALLS))
+    assert done.returncode == 0, done.stderr
+    assert results(done.stdout) == embedded
+
+
+def test_bad_lines_are_reported_in_place_and_fail(tmp_path: object) -> None:
+    done = check("-", stdin=lines([CALLS[0]]) + "{not json\n" + lines([{"id": "x"}, CALLS[1]]))
+    assert done.returncode == 1
+    out = results(done.stdout)
+    assert [r.get("action") for r in out] == ["allow", None, None, "deny"]
+    assert "line 2" in str(out[1]["error"]) and "line 3" in str(out[2]["error"])
