@@ -23,6 +23,7 @@ from gateway.policy import load_engine
 from gateway.state import open_store
 from gateway.upstream import Router, Upstreams
 from gateway.upstream.cost import Pricing
+from gateway.upstream.passthrough import session as upstream_session
 
 log = logging.getLogger("airlock")
 
@@ -77,7 +78,10 @@ def create_app(settings: Settings) -> FastAPI:
         approvals = open_approvals(url)
         timeout = httpx.Timeout(settings.server.upstream_timeout_seconds, connect=10)
         limits = httpx.Limits(max_connections=512, max_keepalive_connections=128)
-        async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
+        async with (
+            httpx.AsyncClient(timeout=timeout, limits=limits) as client,
+            upstream_session(settings.server.upstream_timeout_seconds) as providers,
+        ):
             notifier = _notifier(settings, client)
             firewall = Firewall(
                 engine,
@@ -96,7 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.services = Services(
                 settings=settings,
                 keys=KeyRing(settings, store),
-                upstreams=Upstreams(Router(settings.model_list), client),
+                upstreams=Upstreams(Router(settings.model_list), providers),
                 firewall=firewall,
                 store=store,
                 pricing=Pricing(settings.model_list),

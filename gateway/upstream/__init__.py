@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-import httpx
+import aiohttp
 
 from gateway.upstream.passthrough import Passthrough
 from gateway.upstream.routes import Route, Router
@@ -22,7 +22,7 @@ class Provider(Protocol):
 class Upstreams:
     """Picks the provider adapter for a route."""
 
-    def __init__(self, router: Router, client: httpx.AsyncClient) -> None:
+    def __init__(self, router: Router, client: aiohttp.ClientSession) -> None:
         self.router = router
         self._passthrough = Passthrough(client)
         self._litellm: Provider | None = None

@@ -8,20 +8,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import openai
 import pytest
 from playwright.async_api import async_playwright, expect
 
 from tests.conftest import missing_service
 from tests.e2e.test_approver_ui import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
-from tests.integration.harness import AGENT_KEY, config, running_gateway
+from tests.integration.harness import Gateway, config, running_gateway
 
 APPROVER = "approver-token-for-e2e-0123456789"
 
 
-def ask(base_url: str) -> Any:
-    client = openai.OpenAI(base_url=base_url, api_key=AGENT_KEY, max_retries=0, timeout=60)
-    return client.chat.completions.create(
+def ask(gw: Gateway) -> Any:
+    return gw.sdk().chat.completions.create(
         model="gpt-test",
         messages=[{"role": "user", "content": "scenario:instance_tool size=m5.large"}],
     )
@@ -44,7 +42,7 @@ async def test_approving_in_the_page_releases_the_held_request(
             await page.click("#signin-button")
             await page.wait_for_selector('#conn[data-state="live"]')
 
-            held = pool.submit(ask, gw.base_url)  # the agent's request now waits for a human
+            held = pool.submit(ask, gw)  # the agent's request now waits for a human
             item = page.locator("#list > li").first
             await item.wait_for()
             assert "m5.large" in await item.inner_text()

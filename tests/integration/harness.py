@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import openai
 import orjson
 import yaml
 
@@ -24,6 +25,15 @@ class Gateway:
     url: str  # http://127.0.0.1:PORT
     audit_path: Path
     log_path: Path
+    _sdk: openai.OpenAI | None = None
+
+    def sdk(self) -> openai.OpenAI:
+        """One `openai` client for this gateway (agent key), closed when the gateway stops."""
+        if self._sdk is None:
+            self._sdk = openai.OpenAI(
+                base_url=self.base_url, api_key=AGENT_KEY, max_retries=0, timeout=60
+            )
+        return self._sdk
 
     @property
     def base_url(self) -> str:
@@ -86,8 +96,11 @@ def running_gateway(tmp: Path, settings: dict[str, Any]) -> Iterator[Gateway]:
             cwd=ROOT,
         )
         url = f"http://127.0.0.1:{port}"
+        gateway = Gateway(url, audit_path, log_path)
         try:
             wait_for_http(url + "/readyz", proc, timeout=60)
-            yield Gateway(url, audit_path, log_path)
+            yield gateway
         finally:
+            if gateway._sdk is not None:
+                gateway._sdk.close()
             stop(proc)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-import openai
 import pytest
 
 from tests.integration.harness import AGENT_KEY, Gateway, config, running_gateway
@@ -48,8 +47,7 @@ def settings(
 
 
 def ask(gw: Gateway, scenario: str = "benign_and_forbidden", **kw: Any) -> Any:
-    client = openai.OpenAI(base_url=gw.base_url, api_key=AGENT_KEY, max_retries=0, timeout=60)
-    return client.chat.completions.create(
+    return gw.sdk().chat.completions.create(
         model="gpt-test", messages=[{"role": "user", "content": f"scenario:{scenario}"}], **kw
     )
 

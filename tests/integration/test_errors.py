@@ -118,25 +118,27 @@ def test_oversized_chunked_body_is_413(gateway: Gateway) -> None:
     assert_envelope(r, 413, "invalid_request_error", "request_too_large")
 
 
+FAILURES = [
+    ("upstream_500", 502, "upstream_error"),
+    ("upstream_invalid_json", 502, "upstream_error"),
+    ("upstream_401", 502, "upstream_error"),
+    ("upstream_429", 429, "upstream_rate_limited"),
+    ("upstream_hang", 504, "upstream_timeout"),
+]
+
+
 @pytest.mark.parametrize(
-    ("scenario", "status", "code"),
-    [
-        ("upstream_500", 502, "upstream_error"),
-        ("upstream_invalid_json", 502, "upstream_error"),
-        ("upstream_401", 502, "upstream_error"),
-        ("upstream_429", 429, "upstream_rate_limited"),
-        ("upstream_hang", 504, "upstream_timeout"),
-    ],
+    ("scenario", "status", "code", "stream"),
+    # Streamed, invalid JSON arrives after the first chunk: see test_broken_streams_fail_closed.
+    [(*f, False) for f in FAILURES]
+    + [(*f, True) for f in FAILURES if f[0] != "upstream_invalid_json"],
 )
-@pytest.mark.parametrize("stream", [False, True])
 def test_upstream_failures(
     gateway: Gateway, scenario: str, status: int, code: str, stream: bool
 ) -> None:
-    if stream and scenario == "upstream_invalid_json":
-        pytest.skip("invalid JSON in a stream is covered by the stream tests below")
     r = post(gateway, chat(scenario, stream=stream))
     error = assert_envelope(
-        r, status, "rate_limit_exceeded" if status == 429 else ("upstream_error"), code
+        r, status, "rate_limit_exceeded" if status == 429 else "upstream_error", code
     )
     assert "sk-" not in error["message"]  # a provider's words about its key never pass on
 

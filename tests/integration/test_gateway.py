@@ -21,8 +21,8 @@ def gateway(scripted_upstream: str, tmp_path_factory: pytest.TempPathFactory) ->
         yield gw
 
 
-def client(gw: Gateway, key: str = AGENT_KEY) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.base_url, api_key=key, max_retries=0, timeout=30)
+def client(gw: Gateway) -> openai.OpenAI:
+    return gw.sdk()
 
 
 def ask(gw: Gateway, scenario: str, **kwargs: object) -> openai.types.chat.ChatCompletion:
@@ -110,9 +110,18 @@ def test_stream_text_arrives_early_and_blocked_bytes_never(gateway: Gateway) -> 
             received += raw
     total = time.monotonic() - started
     assert first_text_at is not None and first_text_at < total / 2
-    assert b"run-instances" not in received
-    assert b"ls -la" in received
     assert received.endswith(b"data: [DONE]\n\n")
+    payloads = [
+        json.loads(line[6:]) for line in received.decode().split("\n") if line.startswith("data: {")
+    ]
+    arguments = "".join(
+        part["function"].get("arguments", "")
+        for p in payloads
+        for c in p["choices"]
+        for part in c["delta"].get("tool_calls", [])
+    )
+    assert arguments == '{"command":"ls -la"}'  # the allowed call, whole
+    assert b"--image-id" not in received  # not a byte of the blocked call's arguments
 
 
 def test_stream_through_sdk_reassembles_allowed_calls(gateway: Gateway) -> None:

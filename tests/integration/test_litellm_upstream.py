@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from tests.integration.harness import AGENT_KEY, PROVIDER_KEY, Gateway, config, running_gateway
+from tests.integration.harness import PROVIDER_KEY, Gateway, config, running_gateway
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def gateway(scripted_upstream: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def client(gw: Gateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.base_url, api_key=AGENT_KEY, max_retries=0, timeout=60)
+    return gw.sdk()
 
 
 def test_litellm_answer_is_decided(gateway: Gateway) -> None:
