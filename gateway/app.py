@@ -15,7 +15,7 @@ from gateway.api.services import Services
 from gateway.approvals import open_approvals
 from gateway.approvals.notify import WebhookNotifier
 from gateway.audit import AuditSink
-from gateway.config import Settings
+from gateway.config import Settings, config_path_from_env, load_settings
 from gateway.errors import StateError
 from gateway.firewall.decide import Firewall
 from gateway.firewall.escalate import Escalations
@@ -127,3 +127,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     routes.install(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `airlock serve --workers N`."""
+    return create_app(load_settings(config_path_from_env()))

@@ -15,8 +15,8 @@ import httpx
 import orjson
 
 from gateway import cli_approvals, cli_keys
-from gateway.config import load_settings
-from gateway.errors import AirlockError
+from gateway.config import export_config_path, load_settings
+from gateway.errors import AirlockError, ConfigError
 from gateway.firewall.decide import policy_input
 from gateway.models import Agent, Decision, PolicyInput, RequestInfo, ToolCall
 from gateway.policy import load_engine
@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--config", type=Path, help="YAML config (default: the packaged example)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the port (needs Redis state)"
+    )
     serve.add_argument("--log-level", default="info")
 
     check = commands.add_parser("check", help="decide recorded tool calls (JSON lines)")
@@ -77,8 +80,17 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = load_settings(args.config, **({"server": overrides} if overrides else {}))
+    app: Any = create_app(settings)
+    if args.workers > 1:
+        if settings.state.redis_url is None:
+            raise ConfigError("--workers above 1 needs state.redis_url (memory is per process)")
+        # Each worker process builds its own app from the same file.
+        export_config_path(args.config)
+        app = "gateway.app:app_from_environment"
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=args.workers > 1,
+        workers=args.workers,
         host=settings.server.host,
         port=settings.server.port,
         loop="uvloop",

@@ -110,6 +110,7 @@ class PolicySettings(_Strict):
     mode: Literal["enforce", "monitor"] = "enforce"
     on_error: Literal["deny", "allow"] = "deny"
     on_deny: Literal["rewrite", "error"] = "rewrite"
+    watch: bool = False  # reload when the files under `paths` change (polled every second)
 
 
 class StateSettings(_Strict):
@@ -135,6 +136,8 @@ class ServerSettings(_Strict):
     port: int = Field(default=4000, ge=0, le=65535)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     upstream_timeout_seconds: float = Field(default=600, gt=0)
+    # SIGTERM: in-flight requests get this long to finish; held approvals are answered at once
+    graceful_shutdown_seconds: float = Field(default=30, gt=0)
 
 
 class Settings(BaseSettings):
@@ -179,6 +182,19 @@ class Settings(BaseSettings):
                     " (allowed only with `demo: true`)"
                 )
         return self
+
+
+CONFIG_ENV = "AIRLOCK_CONFIG"
+
+
+def export_config_path(path: Path | None) -> None:
+    """Hand the config file to worker processes (`airlock serve --workers N`)."""
+    os.environ[CONFIG_ENV] = str(path) if path else ""
+
+
+def config_path_from_env() -> Path | None:
+    value = os.environ.get(CONFIG_ENV)
+    return Path(value) if value else None
 
 
 def admin_token_from_env() -> str | None:
