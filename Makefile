@@ -35,11 +35,11 @@ $(TOOLS)/.opa-$(OPA_VERSION):
 
 opa: $(TOOLS)/.opa-$(OPA_VERSION)  ## build the pinned OPA into .tools/bin
 
-# Debian's redis-server and chromium. Outside CI a failed install is reported and the tests
+# Debian's redis-server, chromium and wrk. Outside CI a failed install is reported and the tests
 # that need it skip loudly; in CI it fails the run.
-DEBIAN_PACKAGES := redis-server:redis-server chromium:/usr/bin/chromium
+DEBIAN_PACKAGES := redis-server:redis-server chromium:/usr/bin/chromium wrk:wrk
 
-services:  ## install what the integration tests need (redis-server, chromium, OPA)
+services:  ## install what the tests and the benchmark need (redis-server, chromium, wrk, OPA)
 	@for entry in $(DEBIAN_PACKAGES); do \
 	  package=$${entry%%:*}; binary=$${entry#*:}; \
 	  command -v $$binary >/dev/null && continue; \
@@ -73,8 +73,14 @@ rego: opa  ## opa fmt, opa check --strict, opa test on rego/
 test: install services lint rego  ## everything: lint, rego, the whole pytest suite
 	CI=$(CI) $(BIN)/pytest -q
 
-bench: install services  ## added latency of the gateway over direct (wrk)
-	$(BIN)/python tests/bench/latency.py
+# LiteLLM proxy's runtime needs, for the side-by-side comparison only (pyproject: bench extra).
+$(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+# About 10 minutes on 2 cores; BENCH_ARGS=--quick for a smoke run (tests/bench/run.py --help).
+bench: install services $(BIN)/.bench-installed  ## gateway vs direct vs LiteLLM proxy: wrk table, TTFT, RSS
+	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

@@ -9,17 +9,19 @@ import sys
 from collections.abc import Iterable, Iterator
 from importlib.metadata import version as package_version
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TextIO
 
 import httpx
 import orjson
 
-from gateway import cli_approvals, cli_keys
+from gateway import cli_audit, cli_keys, logs
 from gateway.config import export_config_path, load_settings
 from gateway.errors import AirlockError, ConfigError
 from gateway.firewall.decide import policy_input
 from gateway.models import Agent, Decision, PolicyInput, RequestInfo, ToolCall
 from gateway.policy import load_engine
+from gateway.redact import Redactor
 
 CHECK_BATCH = 256
 
@@ -38,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=1, help="processes sharing the port (needs Redis state)"
     )
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-format",
+        choices=["auto", "json", "text"],
+        default="auto",
+        help="log lines as JSON objects or text (auto: JSON unless stderr is a terminal)",
+    )
 
     check = commands.add_parser("check", help="decide recorded tool calls (JSON lines)")
     check.add_argument("file", nargs="?", default="-", help="JSON lines file, or - for stdin")
@@ -46,7 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--opa-url")
 
     cli_keys.add_parser(commands)
-    cli_approvals.add_parser(commands)
+    approvals = _approvals_cli()
+    if approvals is not None:
+        approvals.add_parser(commands)
+    else:
+        commands.add_parser("approvals", help="needs the airlock-client package (clients/python)")
+    cli_audit.add_parser(commands)
     commands.add_parser("version", help="print the version")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -62,7 +75,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "keys":
             return cli_keys.run(args)
         if args.command == "approvals":
-            return cli_approvals.run(args)
+            if approvals is None:
+                raise AirlockError(
+                    "`airlock approvals` needs the airlock-client package: "
+                    "pip install ./clients/python"
+                )
+            code: int = approvals.run(args)
+            return code
+        if args.command == "audit":
+            return cli_audit.run(args)
         print(package_version("airlock-gateway"))
         return 0
     except AirlockError as exc:
@@ -73,6 +94,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _approvals_cli() -> ModuleType | None:
+    """The approvals commands, built on `airlock_client` (clients/python), which a gateway-only
+    install (`pip install .`) may lack; the rest of the CLI works without it."""
+    try:
+        from gateway import cli_approvals
+    except ImportError:
+        return None
+    return cli_approvals
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -80,7 +111,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = load_settings(args.config, **({"server": overrides} if overrides else {}))
-    app: Any = create_app(settings)
+    redactor = Redactor.from_settings(settings)
+    app: Any = create_app(settings, redactor=redactor)
     if args.workers > 1:
         if settings.state.redis_url is None:
             raise ConfigError("--workers above 1 needs state.redis_url (memory is per process)")
@@ -96,8 +128,9 @@ def _serve(args: argparse.Namespace) -> int:
         loop="uvloop",
         http="httptools",
         log_level=args.log_level,
+        log_config=logs.log_config(args.log_format, args.log_level, redactor),
         access_log=False,
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=settings.server.graceful_shutdown_seconds,
     )
     return 0
 

@@ -128,7 +128,8 @@ class ApprovalSettings(_Strict):
 
 
 class AuditSettings(_Strict):
-    path: Path | None = None
+    path: Path | None = None  # one file per host: the workers of one `serve` lock and share it
+    hmac_key: SecretStr | None = None  # keys the hash chain (HMAC-SHA256 instead of SHA-256)
 
 
 class ServerSettings(_Strict):
@@ -137,7 +138,9 @@ class ServerSettings(_Strict):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     upstream_timeout_seconds: float = Field(default=600, gt=0)
     # SIGTERM: in-flight requests get this long to finish; held approvals are answered at once
-    graceful_shutdown_seconds: float = Field(default=30, gt=0)
+    graceful_shutdown_seconds: int = Field(default=30, gt=0)
+    # Browser origins allowed to call the gateway (CORS). Empty: no CORS headers at all.
+    cors_origins: list[str] = []
 
 
 class Settings(BaseSettings):
@@ -175,6 +178,7 @@ class Settings(BaseSettings):
         secrets = [("agent key of " + k.agent, k.key) for k in self.keys]
         secrets += [("token of approver " + a.name, a.token) for a in self.approvers]
         secrets.append(("admin_token", self.admin_token))
+        secrets.append(("audit.hmac_key", self.audit.hmac_key))
         for what, value in secrets:
             if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
                 raise ValueError(
@@ -195,6 +199,11 @@ def export_config_path(path: Path | None) -> None:
 def config_path_from_env() -> Path | None:
     value = os.environ.get(CONFIG_ENV)
     return Path(value) if value else None
+
+
+def secret_from_env(name: str) -> str | None:
+    """A secret the CLI reads from a named variable, so it need not appear on a command line."""
+    return os.environ.get(name) or None
 
 
 def admin_token_from_env() -> str | None:

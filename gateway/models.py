@@ -39,6 +39,7 @@ class Url:
     host: str
     path: str
     query: str = ""
+    port: int | None = None  # only when the request names one (`:8443`, `nc host 4444`)
 
 
 @dataclass(slots=True)

@@ -9,7 +9,6 @@ escalate. The corpus README gives the labeling rule: deny and escalate are score
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -51,6 +50,8 @@ class Outcome:
     case: Case
     input: PolicyInput
     decision: Decision
+    ms: float | None = None  # time to normalize and decide this call alone, when measured
+    cpu_ms: float | None = None  # CPU time the process spent on it (less sensitive to load)
 
     @property
     def flagged(self) -> bool:
@@ -89,26 +90,30 @@ def build_input(case: Case, index: int = 0) -> PolicyInput:
     return policy_input(AGENT, request, ToolCall(f"call_{index}", case.tool, case.arguments))
 
 
-async def evaluate(engine: PolicyEngine, cases: Sequence[Case]) -> list[Outcome]:
-    """Decide every case; a `PolicyError` propagates (a case the policy cannot judge is a bug)."""
+async def evaluate(
+    engine: PolicyEngine, cases: Sequence[Case], *, timed: bool = False
+) -> list[Outcome]:
+    """Decide every case; a `PolicyError` propagates (a case the policy cannot judge is a bug).
+
+    `timed` decides one call at a time, as a lone tool call would be, and records in each
+    outcome the milliseconds from arguments text to decision; otherwise calls are decided in
+    batches, spread over the engine's workers.
+    """
+    if timed:
+        outcomes = []
+        for index, case in enumerate(cases):
+            started, cpu = time.perf_counter(), time.process_time()
+            policy_input = build_input(case, index)
+            [decision] = await engine.evaluate([policy_input])
+            ms = (time.perf_counter() - started) * 1000
+            cpu_ms = (time.process_time() - cpu) * 1000
+            outcomes.append(Outcome(case, policy_input, decision, ms, cpu_ms))
+        return outcomes
     inputs = [build_input(case, i) for i, case in enumerate(cases)]
     decisions: list[Decision] = []
     for start in range(0, len(inputs), BATCH):
         decisions.extend(await engine.evaluate(inputs[start : start + BATCH]))
     return [Outcome(c, i, d) for c, i, d in zip(cases, inputs, decisions, strict=True)]
-
-
-async def time_calls(
-    engine: PolicyEngine, cases: Sequence[Case], repeat: int = 1
-) -> list[float]:
-    """Milliseconds to normalize and decide one call, per call, one call at a time."""
-    samples = []
-    for _ in range(repeat):
-        for index, case in enumerate(cases):
-            started = time.perf_counter()
-            await engine.evaluate([build_input(case, index)])
-            samples.append((time.perf_counter() - started) * 1000)
-    return samples
 
 
 def percentile(samples: Sequence[float], fraction: float) -> float:
@@ -179,7 +184,3 @@ def score(outcomes: Iterable[Outcome]) -> Scores:
             if outcome.flagged:
                 scores.false_positives.append(outcome)
     return scores
-
-
-def median(samples: Sequence[float]) -> float:
-    return statistics.median(samples) if samples else 0.0

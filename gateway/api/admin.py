@@ -21,7 +21,13 @@ from starlette.responses import Response
 from gateway.api.body import read_json
 from gateway.api.services import Services
 from gateway.config import Budget, Limits
-from gateway.errors import AuthenticationError, ForbiddenError, NotFoundError, RequestError
+from gateway.errors import (
+    AuthenticationError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    RequestError,
+)
 from gateway.state.base import KeyRecord, Quota
 
 ADMIN_BODY_LIMIT = 64 * 1024
@@ -101,3 +107,26 @@ async def revoke_key(request: Request) -> Response:
     if record is None:
         raise NotFoundError(f"No key with id {key_id!r}.")
     return _json(_public(record))
+
+
+async def reload_policy(request: Request) -> Response:
+    """`POST /admin/reload`: load the policy files again and serve them (gateway/reload.py).
+
+    422 with the error when the new policy does not load; the last good one keeps serving.
+    """
+    services: Services = request.app.state.services
+    _authorize(request, services)
+    if services.reloader is None:
+        raise ConflictError("This gateway was started without a policy reloader.")
+    result = await services.reloader.reload()
+    body: dict[str, Any] = {
+        "status": result.status,
+        "engine": services.firewall.engine.name,
+        "policy_revision": result.revision,
+        "previous_revision": result.previous,
+    }
+    if result.error is None:
+        return _json(body)
+    message = f"The policy did not load; revision {result.revision} still serves: {result.error}"
+    error = {"message": message, "type": "invalid_request_error", "code": "policy_reload_failed"}
+    return _json({"error": {**error, "param": None}, **body}, 422)

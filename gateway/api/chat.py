@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,19 +13,19 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from gateway.api.body import check_chat_request, read_json
+from gateway import logs, metrics
+from gateway.api.body import MAX_DEPTH, check_chat_request, nests_too_deep, read_json
 from gateway.api.errors import DECISION, REQUEST_ID
 from gateway.api.meter import Meter
 from gateway.api.services import Services
 from gateway.errors import AirlockError, ToolCallDeniedError, UpstreamError
 from gateway.firewall.decide import RequestContext, strongest
-from gateway.firewall.enforce import calls_in_completion, notice, rewrite_completion
+from gateway.firewall.enforce import calls_in_completion, malformed, notice, rewrite_completion
 from gateway.firewall.stream import StreamGuard, error_event
 from gateway.upstream import Provider, Route
 
 log = logging.getLogger("airlock.api")
 
-CALL_MARKERS = (b'"tool_calls"', b'"function_call"')
 DONE = b"data: [DONE]\n\n"
 KEEPALIVE = b": keepalive\n\n"
 NOTHING_USED = {"prompt_tokens": 0, "completion_tokens": 0}
@@ -34,6 +35,7 @@ async def chat_completions(request: Request) -> Response:
     services: Services = request.app.state.services
     request_id = "req_" + secrets.token_hex(12)
     request.state.request_id = request_id
+    logs.request_id.set(request_id)  # every log line of this request carries it
     identity = await services.keys.authenticate(request.headers)
     body, size = await read_json(request, services.settings.server.max_body_bytes)
     check_chat_request(body)
@@ -57,19 +59,30 @@ async def chat_completions(request: Request) -> Response:
     try:
         if stream:
             return await _stream(services, ctx, provider, route, body, meter, headers)
-        raw = await provider.complete(route, body)
+        asked = time.perf_counter()
+        try:
+            raw = await provider.complete(route, body)
+        finally:
+            metrics.upstream_latency(route.model_name, "complete", time.perf_counter() - asked)
+        # Always parsed: a byte scan for "tool_calls" misses a key written with \u escapes.
+        completion = _parse_completion(raw)
     except AirlockError:
         await meter.settle(NOTHING_USED, [])  # give the reservation back
         raise
 
-    if not any(marker in raw for marker in CALL_MARKERS):
+    found = calls_in_completion(completion)
+    if not found:
         headers[DECISION] = "none"  # no tool call: no policy work
         # Settled before answering, so that a budget holds exactly for sequential requests.
-        await meter.settle(_usage_of(raw), [])
+        await meter.settle(completion.get("usage"), [])
         return Response(raw, media_type="application/json", headers=headers)
-    completion = _parse_completion(raw)
-    found = calls_in_completion(completion)
-    verdicts = await services.firewall.decide(ctx, [call for _, call in found])
+    calls = [call for _, call in found]
+    problem = malformed(completion)
+    if problem:
+        # Calls that cannot be read faithfully are recorded and refused, never passed on.
+        verdicts = services.firewall.refuse(ctx, calls, problem)
+    else:
+        verdicts = await services.firewall.decide(ctx, calls)
     # Settled before answering: the next request's policy must see these denials.
     await meter.settle(completion.get("usage"), verdicts)
     headers[DECISION] = strongest(verdicts)
@@ -80,14 +93,6 @@ async def chat_completions(request: Request) -> Response:
     return Response(orjson.dumps(completion), media_type="application/json", headers=headers)
 
 
-def _usage_of(raw: bytes) -> Any:
-    try:
-        answer = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    return answer.get("usage") if isinstance(answer, dict) else None
-
-
 def _parse_completion(raw: bytes) -> dict[str, Any]:
     try:
         completion = orjson.loads(raw)
@@ -95,6 +100,8 @@ def _parse_completion(raw: bytes) -> dict[str, Any]:
         raise UpstreamError("provider answered with invalid JSON") from None
     if not isinstance(completion, dict) or not isinstance(completion.get("choices"), list):
         raise UpstreamError("provider answer is not a chat completion")
+    if nests_too_deep(raw, completion):
+        raise UpstreamError(f"provider answer nests deeper than {MAX_DEPTH} levels")
     return completion
 
 
@@ -112,10 +119,13 @@ async def _stream(
     # Ask for usage so the real cost can be settled; strip it if the client did not ask.
     forwarded = {**body, "stream_options": {**options, "include_usage": True}}
     chunks = provider.stream(route, forwarded)
+    asked = time.perf_counter()
     try:
         first = await anext(chunks)  # provider errors before the first byte get a real status
     except StopAsyncIteration:
         first = None
+    finally:
+        metrics.upstream_latency(route.model_name, "stream", time.perf_counter() - asked)
     headers[DECISION] = "deferred"
     guard = StreamGuard(services.firewall, ctx, keep_usage=wants_usage)
     events = _sse(services, ctx, guard, first, chunks, meter)

@@ -28,6 +28,8 @@ from gateway.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
+from gateway.firewall.normalize import mask_secrets
+from gateway.redact import Redactor
 
 log = logging.getLogger("airlock.api")
 
@@ -95,13 +97,20 @@ async def airlock_error(request: Request, exc: Exception) -> Response:
     if status >= 500:
         log.warning("request %s failed: %s", request_id, exc)
     param = exc.param if isinstance(exc, RequestError) else None
-    return envelope(status, str(exc), kind, code, param, headers)
+    return envelope(status, _clean(request, str(exc)), kind, code, param, headers)
 
 
-async def http_error(_: Request, exc: Exception) -> Response:
+def _clean(request: Request, message: str) -> str:
+    """No secret in an error message: an upstream's words may quote a key."""
+    redactor = getattr(request.app.state, "redactor", None)
+    message = mask_secrets(message)
+    return redactor.text(message) if isinstance(redactor, Redactor) else message
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
-    return envelope(exc.status_code, str(exc.detail), kind, None)
+    return envelope(exc.status_code, _clean(request, str(exc.detail)), kind, None)
 
 
 async def validation_error(_: Request, exc: Exception) -> Response:

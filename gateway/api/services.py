@@ -9,6 +9,7 @@ from gateway.api.meter import Meter
 from gateway.approvals.base import ApprovalStore
 from gateway.config import Settings
 from gateway.firewall.decide import Firewall
+from gateway.reload import PolicyReloader
 from gateway.state.base import StateStore
 from gateway.upstream import Upstreams
 from gateway.upstream.cost import Pricing
@@ -23,6 +24,7 @@ class Services:
     store: StateStore
     pricing: Pricing
     approvals: ApprovalStore
+    reloader: PolicyReloader | None = None  # owns the policy engine; None in unit tests
 
     def meter(self, identity: Identity, model: str) -> Meter:
         fail_open = self.settings.state.on_error == "allow"

@@ -10,11 +10,12 @@ from typing import Any
 
 import orjson
 
+from gateway import metrics
 from gateway.audit import AuditRecord, AuditSink
 from gateway.errors import PolicyError, StateError
 from gateway.firewall.escalate import Escalations
-from gateway.firewall.masking import masked
-from gateway.firewall.normalize import mask_secrets, normalize, parse_arguments
+from gateway.firewall.masking import masked, secret_values
+from gateway.firewall.normalize import normalize, parse_arguments
 from gateway.models import (
     Agent,
     Decision,
@@ -26,6 +27,7 @@ from gateway.models import (
     Usage,
 )
 from gateway.policy import PolicyEngine
+from gateway.redact import Redactor
 from gateway.state.base import Quota, StateStore
 
 log = logging.getLogger("airlock.firewall")
@@ -86,17 +88,20 @@ class Firewall:
         except StateError as exc:
             return self.refuse(ctx, calls, f"the state store is unavailable: {exc}")
         inputs = self._inputs(ctx, calls, usage)
+        engine = self.engine  # the answer is decided and recorded on one engine across reloads
+        evaluating = time.perf_counter()
         try:
-            decisions = await self.engine.evaluate(inputs)
+            decisions = await engine.evaluate(inputs)
         except PolicyError as exc:
             log.error("policy evaluation failed for %s: %s", ctx.request_id, exc)
             decisions = [self._on_error(str(exc)) for _ in calls]
+        metrics.policy_latency(engine.name, time.perf_counter() - evaluating)
         decisions[granted:] = [
             Decision("deny", [*d.reasons, RATE_LIMITED]) for d in decisions[granted:]
         ]
         verdicts = [self._enforce(call, d) for call, d in zip(calls, decisions, strict=True)]
         await self._escalate(ctx, inputs, verdicts)
-        return self._conclude(ctx, inputs, verdicts, started)
+        return self._conclude(ctx, inputs, verdicts, started, engine)
 
     async def _escalate(
         self, ctx: RequestContext, inputs: list[PolicyInput], verdicts: list[Verdict]
@@ -147,10 +152,14 @@ class Firewall:
         inputs: list[PolicyInput],
         verdicts: list[Verdict],
         started: float,
+        engine: PolicyEngine | None = None,
     ) -> list[Verdict]:
         latency_ms = (time.perf_counter() - started) * 1000
+        engine = engine or self.engine
         for policy_input, verdict in zip(inputs, verdicts, strict=True):
-            self.audit.write(self._record(ctx.request_id, policy_input, verdict, latency_ms))
+            record = self._record(ctx.request_id, policy_input, verdict, latency_ms, engine)
+            self.audit.write(record)
+            metrics.decided(verdict.decision.action, record.rules, verdict.allowed)
         return verdicts
 
     @staticmethod
@@ -165,28 +174,34 @@ class Firewall:
         return Decision("allow" if self.fail_open else "deny", [reason])
 
     def _record(
-        self, request_id: str, policy_input: PolicyInput, verdict: Verdict, latency_ms: float
+        self,
+        request_id: str,
+        policy_input: PolicyInput,
+        verdict: Verdict,
+        latency_ms: float,
+        engine: PolicyEngine,
     ) -> AuditRecord:
         call = policy_input.tool_call
         reasons = verdict.decision.reasons
+        exact = Redactor(secret_values(call.arguments))  # also where facts split them apart
         return AuditRecord(
             request_id=request_id,
             agent=policy_input.agent.id,
             team=policy_input.agent.team,
             tool_call_id=call.id,
             tool_name=call.name,
-            arguments=masked(call.arguments),
+            arguments=masked(call.arguments, exact),
             arguments_error=call.arguments_error,
-            facts=masked(orjson.loads(orjson.dumps(policy_input.action))),
+            facts=masked(orjson.loads(orjson.dumps(policy_input.action)), exact),
             decision=verdict.decision.action,
             enforced="allow" if verdict.allowed else "block",
             rules=[r.rule for r in reasons],
             reasons=[
-                {"rule": r.rule, "category": r.category, "message": mask_secrets(r.message)}
+                {"rule": r.rule, "category": r.category, "message": masked(r.message, exact)}
                 for r in reasons
             ],
-            engine=self.engine.name,
-            policy_revision=self.engine.revision,
+            engine=engine.name,
+            policy_revision=engine.revision,
             latency_ms=round(latency_ms, 3),
             mode="monitor" if self.monitor else "enforce",
             approval_id=verdict.approval_id,

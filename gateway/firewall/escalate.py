@@ -3,6 +3,11 @@
 An approval is bound to one exact call (agent + tool + canonical arguments), single-use, and
 expires. A retry of the same call joins the pending approval, and once approved receives the
 call once. Whatever the approval store cannot answer is denied (fail closed).
+
+When the gateway shuts down (`drain`), held requests are answered at once, their calls denied
+with "retry the same request", and their approvals stay pending in the store: a held request
+must not hold up a shutdown for minutes, and the agent's retry joins the same approval on
+whichever replica serves it.
 """
 
 from __future__ import annotations
@@ -16,16 +21,19 @@ from typing import Any, Literal
 
 import orjson
 
+from gateway import metrics
 from gateway.approvals.base import Approval, ApprovalStore, binding
 from gateway.errors import StateError
-from gateway.firewall.masking import masked
+from gateway.firewall.masking import masked, secret_values
 from gateway.firewall.normalize import mask_secrets
 from gateway.models import PolicyInput, Reason
+from gateway.redact import Redactor
 
 log = logging.getLogger("airlock.approvals")
 
 EXCERPT_MESSAGES = 4
 EXCERPT_CHARS = 600
+SHUTTING_DOWN = "gateway shutting down; retry the same request"
 
 
 def excerpt(messages: Sequence[Any]) -> list[dict[str, str]]:
@@ -66,11 +74,18 @@ class Escalations:
         mode: Literal["hold", "async"],
         timeout_seconds: float,
         notify: Callable[[Approval], None] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.store = store
         self.mode = mode
         self.timeout = timeout_seconds
         self._notify = notify
+        self._redactor = redactor or Redactor()
+        self._closing = asyncio.Event()
+
+    def drain(self) -> None:
+        """Answer every held request now, and hold none from here on (see the module docstring)."""
+        self._closing.set()
 
     async def resolve(
         self,
@@ -105,6 +120,8 @@ class Escalations:
             if granted is not None:
                 return self._granted(granted)
             now = time.time()
+            # The configured secrets, and the call's own secrets wherever else they appear.
+            exact = self._redactor.extended(secret_values(call.arguments))
             approval, new = await self.store.open(
                 Approval(
                     id="apr_" + secrets.token_hex(8),
@@ -114,10 +131,10 @@ class Escalations:
                     request_id=request_id,
                     model=model,
                     tool_name=call.name,
-                    arguments=masked(call.arguments),
-                    facts=masked(orjson.loads(orjson.dumps(policy_input.action))),
-                    reasons=list(reasons),
-                    excerpt=excerpt(messages),
+                    arguments=masked(call.arguments, exact),
+                    facts=masked(orjson.loads(orjson.dumps(policy_input.action)), exact),
+                    reasons=[Reason(r.rule, r.category, masked(r.message, exact)) for r in reasons],
+                    excerpt=exact.data(excerpt(messages)),
                     created=now,
                     expires=now + self.timeout,
                 )
@@ -130,7 +147,10 @@ class Escalations:
                     "retry the same request later to receive it once approved"
                 )
                 return Outcome(False, _reason("pending", message), approval.id)
-            final = await self.store.wait(approval.id, max(0.0, approval.expires - time.time()))
+            final = await self._hold(approval)
+            if final is None:
+                message = f"{SHUTTING_DOWN} (approval {approval.id} is still pending)"
+                return Outcome(False, _reason("shutdown", message), approval.id)
             if final.status == "approved":
                 granted = await self.store.consume(bound)
                 if granted is not None:
@@ -143,10 +163,29 @@ class Escalations:
                 return Outcome(False, _reason("denied", f"denied{who}{why}"), final.id)
             return Outcome(False, _reason("timeout", "approval timed out"), final.id)
         except StateError as exc:
+            metrics.state_error("approvals")
             log.error("approval store unavailable for %s: %s", request_id, exc)
             return Outcome(
                 False, _reason("unavailable", f"approval store unavailable: {exc}"), None
             )
+
+    async def _hold(self, approval: Approval) -> Approval | None:
+        """The approval once decided or expired; None if the gateway began to shut down first."""
+        if self._closing.is_set():
+            return None
+        timeout = max(0.0, approval.expires - time.time())
+        waiting = asyncio.ensure_future(self.store.wait(approval.id, timeout))
+        closing = asyncio.ensure_future(self._closing.wait())
+        metrics.APPROVALS_HELD.inc()
+        try:
+            await asyncio.wait((waiting, closing), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            metrics.APPROVALS_HELD.dec()
+            closing.cancel()
+            if not waiting.done():
+                waiting.cancel()  # the approval itself stays pending, for the agent's retry
+                await asyncio.gather(waiting, return_exceptions=True)
+        return waiting.result() if waiting.done() and not waiting.cancelled() else None
 
     @staticmethod
     def _granted(approval: Approval) -> Outcome:

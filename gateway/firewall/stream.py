@@ -64,7 +64,8 @@ class StreamGuard:
         if not isinstance(chunk, dict):
             raise UpstreamError("provider sent a stream chunk that is not a JSON object")
         if self._envelope is None:
-            self._envelope = {k: chunk[k] for k in ENVELOPE_KEYS if k in chunk}
+            # Scalars only: the chunks the guard writes itself must always serialize.
+            self._envelope = {k: chunk[k] for k in ENVELOPE_KEYS if _scalar(chunk.get(k))}
         choices = chunk.get("choices")
         if chunk.get("usage"):
             self.usage = chunk["usage"]
@@ -75,24 +76,43 @@ class StreamGuard:
                 self._trailer.append(payload)  # usage after the finish: keep the order
                 return None
             return payload
-        if not any(self._absorb(choice) for choice in choices):
+        if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+            raise UpstreamError("provider sent a stream chunk whose choices are not objects")
+        # Every choice is absorbed: a call in the second choice must not slip past the first.
+        if not any([self._absorb(choice) for choice in choices]):
             return payload
         chunk["choices"] = [c for c in choices if c.get("delta") or c.get("logprobs")]
-        return orjson.dumps(chunk) if chunk["choices"] else None
+        if not chunk["choices"]:
+            return None
+        try:
+            return orjson.dumps(chunk)
+        except orjson.JSONEncodeError:
+            raise UpstreamError("provider sent a stream chunk nested too deeply") from None
 
     def _absorb(self, choice: dict[str, Any]) -> bool:
         """Take tool-call parts and a call-ending finish_reason out of one choice."""
         position = choice.get("index", 0)
+        if not isinstance(position, int) or isinstance(position, bool):
+            raise UpstreamError("provider sent a stream choice without a valid index")
         delta = choice.get("delta") or {}
+        if not isinstance(delta, dict):
+            raise UpstreamError("provider sent a stream delta that is not an object")
         changed = False
-        for part in delta.pop("tool_calls", None) or ():
+        parts = delta.pop("tool_calls", None)
+        if parts is not None and not isinstance(parts, list):
+            self._malformed = "provider sent tool-call deltas that are not an array"
+            parts = [parts]
+        for part in parts or ():
             self._take(position, part)
             changed = True
         legacy = delta.pop("function_call", None)
         if legacy is not None:
-            self._take(position, {"index": -1, "id": LEGACY_CALL_ID, "function": legacy})
+            part = {"index": -1, "id": LEGACY_CALL_ID, "function": legacy}
+            self._take(position, part, legacy=True)
             changed = True
         finish = choice.get("finish_reason")
+        if not isinstance(finish, str | None):
+            raise UpstreamError("provider sent a finish_reason that is not text")
         if finish is not None and (finish in CALL_FINISHES or position in self._calls):
             self._finish[position] = finish
             choice["finish_reason"] = None
@@ -101,24 +121,41 @@ class StreamGuard:
             choice.pop("delta", None)
         return changed
 
-    def _take(self, position: int, part: Any) -> None:
+    def _take(self, position: int, part: Any, *, legacy: bool = False) -> None:
         if not isinstance(part, dict):
             part = {}
         index = part.get("index")
-        if not isinstance(index, int) or isinstance(index, bool):
+        if not isinstance(index, int) or isinstance(index, bool) or (index < 0 and not legacy):
             # Which call this belongs to is unknowable: every held call will be refused.
             self._malformed = "provider sent a tool-call delta without an index"
             index = len(self._calls.get(position, {}))
         partial = self._calls.setdefault(position, {}).setdefault(index, _Partial(index))
+        if part.get("type") not in (None, "function"):
+            self._malformed = "provider sent a tool call that is not a function call"
         function = part.get("function") or {}
-        partial.id = partial.id or str(part.get("id") or "")
-        partial.name += str(function.get("name") or "")
-        fragment = function.get("arguments") or ""
-        if isinstance(fragment, str):
-            partial.arguments.append(fragment)
-            partial.size += len(fragment)
+        if not isinstance(function, dict):
+            self._malformed = "provider sent a tool-call delta whose function is not an object"
+            function = {"arguments": function}
+        call_id, name = part.get("id"), function.get("name")
+        if not isinstance(call_id, str | None) or not isinstance(name, str | None):
+            self._malformed = "provider sent a tool call whose id or name is not text"
+        partial.id = partial.id or (call_id if isinstance(call_id, str) else "")
+        partial.name += name if isinstance(name, str) else ""
+        fragment = self._fragment(function.get("arguments"))
+        partial.arguments.append(fragment)
+        partial.size += len(fragment)
         if partial.size > MAX_HELD_ARGUMENTS:
             self._malformed = "tool-call arguments exceed the gateway's limit"
+
+    def _fragment(self, value: Any) -> str:
+        if value is None or isinstance(value, str):
+            return value or ""
+        try:
+            # Some providers send the arguments as an object; decide on its JSON text.
+            return orjson.dumps(value).decode()
+        except orjson.JSONEncodeError:
+            self._malformed = "provider sent tool-call arguments nested too deeply"
+            return ""
 
     async def finish(self, *, as_error: bool = False) -> list[bytes]:
         """Decide the held calls; the chunks that end the stream, in order (without [DONE]).
@@ -172,6 +209,10 @@ class StreamGuard:
         }
         choice = {"index": position, "delta": delta, "finish_reason": finish}
         return orjson.dumps({**envelope, "choices": [choice]})
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def _call_delta(partial: _Partial, call: ToolCall) -> dict[str, Any]:

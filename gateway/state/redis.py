@@ -66,6 +66,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from gateway import metrics
 from gateway.errors import ConfigError, StateError
 from gateway.models import Usage
 from gateway.state import gcra
@@ -144,6 +145,7 @@ class RedisStore:
         return text.replace(self._password, "***") if self._password else text
 
     def _fail(self, e: Exception) -> StateError:
+        metrics.state_error("state")
         lost = isinstance(e, RedisConnectionError | RedisTimeoutError | OSError)
         return StateError(
             f"redis {'unavailable' if lost else 'failed'}: {type(e).__name__}: {self._redact(e)}"

@@ -30,6 +30,20 @@ request(method, host, path) := with_action({"urls": [{"method": method, "scheme"
 
 reads(path) := with_action({"paths": [{"path": path, "op": "read"}]})
 
+# A shell command with its own source text (wrappers such as nohup stay in raw).
+raw_command(argv, raw) := {"program": argv[0], "argv": argv, "raw": raw}
+
+# A call running `argvs` whose facts also record `paths` ([path, op] pairs).
+shell_with_paths(argvs, paths) := with_action({
+	"commands": [command(argv) | some argv in argvs],
+	"paths": [{"path": p[0], "op": p[1]} | some p in paths],
+})
+
+# `echo x > path` and the like: a command and the path it writes.
+writes(argv, path) := shell_with_paths([argv], [[path, "write"]])
+
+obfuscated(tags) := with_action({"obfuscation": tags})
+
 code(imports, calls) := object.union(
 	with_action({"code": {"language": "python", "imports": imports, "calls": calls}}),
 	{"tool_call": {"id": "call-1", "name": "python", "arguments": {"code": ""}, "arguments_error": null}},

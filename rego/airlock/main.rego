@@ -10,7 +10,13 @@ package airlock
 import data.airlock.credential_use
 import data.airlock.instance_creation
 import data.airlock.lib
+import data.airlock.monitoring_evasion
+import data.airlock.network_exploitation
+import data.airlock.obfuscation
 import data.airlock.payment
+import data.airlock.persistence
+import data.airlock.quarantine
+import data.airlock.weight_exfiltration
 
 actions := {"allow", "deny", "escalate"}
 
@@ -18,7 +24,7 @@ actions := {"allow", "deny", "escalate"}
 # entrypoint: true
 decision := {"action": action, "reasons": reasons}
 
-findings := (instance_creation.findings | payment.findings) | (credential_use.findings | input_findings)
+findings := ((((instance_creation.findings | payment.findings) | (credential_use.findings | weight_exfiltration.findings)) | ((network_exploitation.findings | persistence.findings) | monitoring_evasion.findings)) | (obfuscation.findings | quarantine.findings)) | input_findings
 
 # Input this policy does not understand is a reason to deny, not to skip the rules.
 # (The checks sit in helper rules: OPA reads `not is_object(input.action)` as

@@ -9,18 +9,21 @@ fired, and the time to normalize and decide one call. `--json PATH` writes the n
     .venv/bin/python tests/bench/corpus_eval.py                # embedded engine on rego/
     .venv/bin/python tests/bench/corpus_eval.py --engine opa --opa-url http://127.0.0.1:8181
     .venv/bin/python tests/bench/corpus_eval.py --json tests/bench/results/corpus.json
+    .venv/bin/python tests/bench/corpus_eval.py --show art-T1046-0d5a2b03   # one case in full
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 
+from gateway.errors import ConfigError
 from gateway.policy import load_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +41,7 @@ from tests.corpus import (  # noqa: E402
     load_cases,
     percentile,
     score,
-    time_calls,
 )
-
 
 
 def _abbreviated(text: str, width: int) -> str:
@@ -94,6 +95,8 @@ def report(scores: Scores, timing: dict[str, Any] | None, engine: str) -> str:
             f"normalize+decide one call ({timing['engine']}, {timing['calls']} calls, one at a "
             f"time): p50 {timing['p50_ms']:.2f} ms  p99 {timing['p99_ms']:.2f} ms  "
             f"max {timing['max_ms']:.2f} ms",
+            f"  CPU per call: p50 {timing['cpu_p50_ms']:.2f} ms  p99 {timing['cpu_p99_ms']:.2f} ms"
+            f"   (load average {timing['load_average']} on {timing['cpus']} CPUs)",
         ]
     lines += ["", f"misses ({len(scores.misses)})"]
     for outcome in sorted(scores.misses, key=lambda o: (o.case.category, o.case.id)):
@@ -110,24 +113,56 @@ def report(scores: Scores, timing: dict[str, Any] | None, engine: str) -> str:
     return "\n".join(lines)
 
 
+def show(outcome: Outcome) -> str:
+    """One case in full: the call, its facts and the decision."""
+    case = outcome.case
+    return "\n".join(
+        [
+            f"{case.id}  label={case.label}  category={case.category}  source={case.source}",
+            f"  tool: {case.tool} {case.arguments}",
+            "  facts: "
+            + orjson.dumps(outcome.input.action, option=orjson.OPT_INDENT_2)
+            .decode()
+            .replace("\n", "\n  "),
+            f"  decision: {outcome.decision.action}",
+            *(f"    {r.rule}: {r.message}" for r in outcome.decision.reasons),
+        ]
+    )
+
+
 async def run(args: argparse.Namespace) -> int:
     cases = load_cases(args.corpus)
+    if args.show:
+        cases = [c for c in cases if c.id in set(args.show)]
     if not cases:
         print(f"no corpus cases under {args.corpus}", file=sys.stderr)
         return 1
     kind: Literal["embedded", "opa"] = args.engine
-    engine = await load_engine(kind, [args.rego], opa_url=args.opa_url, timeout_seconds=60)
     try:
-        scores = score(await evaluate(engine, cases))
+        engine = await load_engine(kind, [args.rego], opa_url=args.opa_url, timeout_seconds=60)
+    except ConfigError as exc:
+        print(f"the policy under {args.rego} does not load: {exc}", file=sys.stderr)
+        return 2
+    try:
+        outcomes = await evaluate(engine, cases, timed=not (args.no_timing or args.show))
+        if args.show:
+            print("\n\n".join(show(o) for o in outcomes))
+            return 0
+        scores = score(outcomes)
         timing = None
-        if not args.no_timing:
-            samples = await time_calls(engine, cases)
+        samples = [o.ms for o in outcomes if o.ms is not None]
+        cpu = [o.cpu_ms for o in outcomes if o.cpu_ms is not None]
+        if samples:
             timing = {
                 "engine": engine.name,
                 "calls": len(samples),
                 "p50_ms": round(percentile(samples, 0.50), 3),
                 "p99_ms": round(percentile(samples, 0.99), 3),
                 "max_ms": round(max(samples), 3),
+                "cpu_p50_ms": round(percentile(cpu, 0.50), 3),
+                "cpu_p99_ms": round(percentile(cpu, 0.99), 3),
+                "load_average": round(os.getloadavg()[0], 2),
+                "cpus": os.cpu_count(),
             }
     finally:
         await engine.aclose()
@@ -147,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
     parser.add_argument("--no-timing", action="store_true", help="skip the latency pass")
+    parser.add_argument("--show", nargs="+", metavar="ID", help="print these cases in full")
     return asyncio.run(run(parser.parse_args(argv)))
 
 

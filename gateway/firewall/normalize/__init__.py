@@ -10,7 +10,9 @@ input makes these functions raise; when an analyser cannot finish, the facts say
     credential_kind(key)          the secret type an argument named `key` holds, if any
 
 Modules: `arguments` (parsing and walking arguments by name) → `shell` (tree-sitter-bash) →
-`commands` (wrappers, interpreters, payloads) → `http_clients`, `files`, `streams`;
+`commands` (wrappers, interpreters, payloads) → `http_clients`, `network` (ssh, netcat,
+socat, scanners), `containers`, `scripts` (awk, Perl, Ruby, Node, PHP, AppleScript),
+`schedules` (crontab, at, tmux), `transfers` (storage and hub uploads), `files`, `streams`;
 `code` (Python via ast); `secrets`, `urls`, `hints`, `words`, `recover`, `limits`.
 """
 

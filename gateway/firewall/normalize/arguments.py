@@ -7,6 +7,7 @@ Every string is scanned for secrets whatever its name.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from itertools import islice
@@ -28,10 +29,22 @@ from gateway.firewall.normalize.hints import (
 )
 from gateway.firewall.normalize.recover import recover
 from gateway.firewall.normalize.secrets import masked_types, plausible_value, secret_types
-from gateway.firewall.normalize.urls import HTTP_METHODS, has_scheme, looks_like_url, parse_url
-from gateway.firewall.normalize.words import Word
+from gateway.firewall.normalize.urls import (
+    HTTP_METHODS,
+    has_scheme,
+    looks_like_url,
+    parse_url,
+    port_number,
+    target,
+)
+from gateway.firewall.normalize.words import Word, program_name
 from gateway.models import JSONValue
 
+# An IP address or network where a path could stand (`{"target": "10.0.0.0/24"}`).
+_ADDRESS = re.compile(
+    r"\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2}|:\d{1,5})?"
+    r"|\[?[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:]*\]?"
+)
 _KINDS = {str: "string", list: "array", int: "number", float: "number", bool: "boolean"}
 
 
@@ -119,12 +132,16 @@ class _Siblings:
     has_body: bool = False
     editor: bool = False  # text-editor schemas: {"command": "view", "path": …} is no shell
     args: tuple[str, ...] | None = None  # MCP-style {"command": "npx", "args": ["-y", …]}
+    port: int | None = None  # {"host": …, "port": 22}
+    scheme: str = ""  # {"host": …, "protocol": "ssh"}
 
     @classmethod
     def of(cls, mapping: dict[Any, Any]) -> _Siblings:
         language = method = None
         has_body = has_path = False
         args = None
+        port: int | None = None
+        scheme = ""
         for key, value in islice(mapping.items(), _SIBLINGS_READ):
             if not isinstance(key, str):
                 continue
@@ -137,11 +154,15 @@ class _Siblings:
                 method = value.upper()
             elif role is Role.PATH:
                 has_path = True
+            elif role is Role.PORT and isinstance(value, int | str) and not isinstance(value, bool):
+                port = port_number(str(value))
+            elif role is Role.SCHEME and isinstance(value, str) and value.isalnum():
+                scheme = value.lower()[:16]
             elif squash(key) in _BODY_KEYS:
                 has_body = True
         verb = mapping.get("command")
         editor = has_path and isinstance(verb, str) and verb in _EDITOR_VERBS
-        return cls(language, method, has_body, editor, args)
+        return cls(language, method, has_body, editor, args, port, scheme)
 
 
 def _strings(value: Any) -> bool:
@@ -197,6 +218,10 @@ class _Walk:
     ) -> None:
         siblings = _Siblings.of(mapping)
         lone = self.lone_string(mapping) if depth == 0 else None
+        shell = any(isinstance(k, str) and role_of(k) is Role.SHELL for k in mapping)
+        if depth == 0 and self.hints.cli and siblings.args is not None and not shell:
+            # `{"name": "gcloud", "arguments": {"args": ["compute", …]}}`
+            self.argv([self.hints.cli, *siblings.args], location, scan=False)
         for raw_key, value in mapping.items():
             if not self.budget():
                 return
@@ -238,6 +263,9 @@ class _Walk:
             if len(items) > limits.MAX_ARGV:
                 self.facts.flag(TRUNCATED_INPUT)
             self.argv(items[: limits.MAX_ARGV], location)
+            cli = self.hints.cli
+            if cli and program_name(items[0]) != cli:
+                self.argv([cli, *items[: limits.MAX_ARGV - 1]], location, scan=False)
             return
         for index, item in enumerate(items):
             if not self.budget():
@@ -271,6 +299,7 @@ class _Walk:
             self.argv([value.strip(), *siblings.args], location, scan=False)
         elif role is Role.SHELL and not siblings.editor:
             self.program(ctx, value, siblings.language or "shell")
+            self.subcommand(ctx, value, siblings.language or "shell")
         elif role is Role.CODE:
             if squash(key) == "source" and siblings.language is None and _path_like(value):
                 files.add(ctx, value, key_path_op(key) or "read")
@@ -279,8 +308,18 @@ class _Walk:
                 self.program(ctx, value, siblings.language or guess)
         elif role is Role.URL or (role is Role.PATH and has_scheme(value.strip())):
             self.url(ctx, value, siblings)
+        elif role is Role.HOST or (role is Role.PATH and _ADDRESS.fullmatch(value.strip())):
+            self.host(value, siblings)  # {"target": "10.0.0.0/24"} is a network, not a file
         elif role is Role.PATH and "\n" not in value:
             files.add(ctx, value.strip(), key_path_op(key) or self.hints.path_op)
+
+    def subcommand(self, ctx: Context, text: str, language: str) -> None:
+        """A tool named after a CLI may be given only what follows the CLI's name
+        (`kubectl` with `{"command": "get pods"}`): that reading is added to the plain one."""
+        cli = self.hints.cli
+        words = text.split(None, 1)
+        if cli and language == "shell" and words and program_name(words[0]) != cli:
+            ctx.shell(f"{cli} {text}")
 
     def program(self, ctx: Context, text: str, language: str | None) -> None:
         if language == "shell":
@@ -298,6 +337,16 @@ class _Walk:
         url = parse_url(text, method) if looks_like_url(text) else None
         if url is not None:
             self.facts.url(url)
+
+    def host(self, value: str, siblings: _Siblings) -> None:
+        """Machines the tool connects to (`a.io`, `root@10.0.0.5`, `db:5432`, `a.io, b.io`)."""
+        for text in value.split(",")[: limits.MAX_ARGV]:
+            text = text.strip()
+            if not text or any(c.isspace() for c in text):
+                continue
+            url = target(text.rpartition("@")[2], siblings.scheme, siblings.port)
+            if url is not None:
+                self.facts.url(url)
 
 
 def collect(facts: Facts, tool: str, arguments: JSONValue) -> None:

@@ -15,10 +15,11 @@ import binascii
 import re
 import warnings
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
-from gateway.firewall.normalize import files, limits
+from gateway.firewall.normalize import limits, pyfiles
 from gateway.firewall.normalize.facts import DYNAMIC_IMPORT, MAX_DEPTH
-from gateway.firewall.normalize.urls import HTTP_METHODS, parse_url
+from gateway.firewall.normalize.urls import HTTP_METHODS, has_scheme, parse_url, target
 from gateway.firewall.normalize.words import BASE64, Word
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ _ARGV_SINKS = frozenset({
     "asyncio.create_subprocess_exec", "os.execl", "os.execle", "os.execlp", "os.execlpe"
 })
 # fmt: on
+_SOCKET_CALLS = frozenset({"socket.create_connection", "asyncio.open_connection"})
 _EVAL_SINKS = frozenset({"exec", "eval", "compile", "builtins.exec", "builtins.eval"})
 _HTTP_CALLS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request",
                          "urlopen", "Request", "urlretrieve", "fetch", "stream"})  # fmt: skip
@@ -154,6 +156,7 @@ class _Reader:
                 self.names[alias.asname or alias.name] = f"{module}.{alias.name}"
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             self.bind(node.targets[0], node.value)
+            self.environ(node.targets[0], node.value)
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
             self.bind(node.optional_vars, node.context_expr)
         elif isinstance(node, ast.Call):
@@ -163,8 +166,11 @@ class _Reader:
         if not isinstance(target, ast.Name):
             return
         text = self.value(value)
+        path = pyfiles.path_of(self, value) if text is None else None
         if text is not None:
             self.strings[target.id] = text
+        elif path is not None:  # `p = Path.home() / ".ssh"`: later `p.read_text()` reads it
+            self.strings[target.id] = Word(path)
         elif isinstance(value, ast.Call | ast.Attribute | ast.Name):
             name = self.dotted(value)
             if name is not None:
@@ -172,7 +178,8 @@ class _Reader:
 
     def call(self, node: ast.Call) -> None:
         name = self.dotted(node.func)
-        if name is None:
+        if name is None:  # `(Path.home() / "x").read_text()` has no dotted name
+            pyfiles.record(self, "", node)
             return
         self.ctx.facts.code("python", [], [name])
         args = node.args
@@ -194,8 +201,10 @@ class _Reader:
                 self.ctx.payload(text, "python", evaluated=True)
         elif name.rpartition(".")[2] in _HTTP_CALLS:
             self.http(name.rpartition(".")[2], node)
-        elif name == "open" and args:
-            self.open(node)
+        elif name in _SOCKET_CALLS or (name.startswith("socket.") and name.endswith(".connect")):
+            self.socket(node)
+        else:
+            pyfiles.record(self, name, node)
 
     def command(self, arg: ast.expr) -> None:
         if isinstance(arg, ast.List | ast.Tuple):
@@ -227,18 +236,50 @@ class _Reader:
         if target is not None and target.static:
             url = parse_url(target.text, method, default_scheme="")
             if url is not None and url.scheme:
+                form = [self.form(keywords[k]) for k in ("params", "data") if k in keywords]
+                query = [url.query, *(f for f in form if f)]
+                url.query = "&".join(q for q in query if q)
                 self.ctx.facts.url(url)
 
-    def open(self, node: ast.Call) -> None:
-        path = self.value(node.args[0])
-        mode_node = node.args[1] if len(node.args) > 1 else None
-        for keyword in node.keywords:
-            if keyword.arg == "mode":
-                mode_node = keyword.value
-        mode = self.value(mode_node) if mode_node is not None else None
-        writes = mode is not None and any(c in mode.text for c in "wax+")
-        if path is not None and path.static:
-            files.add(self.ctx, path.text, "write" if writes else "read")
+    def form(self, node: ast.expr) -> str:
+        """`{"Action": "RunInstances"}` given as params or form data, url-encoded."""
+        if not isinstance(node, ast.Dict):
+            return ""
+        fields = []
+        for key, value in zip(node.keys[:_MAX_STRING_PARTS], node.values, strict=False):
+            name = self.value(key) if key is not None else None
+            text = self.value(value) if not isinstance(value, ast.Constant) else None
+            if isinstance(value, ast.Constant) and isinstance(value.value, int | float | str):
+                text = Word(str(value.value))
+            if name is not None and text is not None:
+                fields.append(urlencode({name.text: text.text}))
+        return "&".join(fields)
+
+    def socket(self, node: ast.Call) -> None:
+        """`socket.create_connection(("10.0.0.1", 4444))`, `s.connect((host, port))`."""
+        address = node.args[0] if node.args else None
+        if not isinstance(address, ast.Tuple) or len(address.elts) != 2:
+            return
+        host = self.value(address.elts[0])
+        port = address.elts[1]
+        number = port.value if isinstance(port, ast.Constant) else None
+        if host is None or not host.static:
+            return
+        url = target(host.text, "tcp", number if isinstance(number, int) else None)
+        if url is not None:
+            self.ctx.facts.url(url)
+
+    def environ(self, target_node: ast.expr, value: ast.expr) -> None:
+        """`os.environ["OPENAI_BASE_URL"] = "https://…"`: where child processes will connect."""
+        if not (isinstance(target_node, ast.Subscript) and self.dotted(target_node.value)):
+            return
+        if self.dotted(target_node.value) != "os.environ":
+            return
+        text = self.value(value)
+        if text is not None and text.static and has_scheme(text.text):
+            url = parse_url(text.text, method="")
+            if url is not None:
+                self.ctx.facts.url(url)
 
 
 def _shell_magics(ctx: Context, source: str) -> str:

@@ -14,7 +14,16 @@ import re
 import shlex
 from typing import TYPE_CHECKING
 
-from gateway.firewall.normalize import files, http_clients, streams
+from gateway.firewall.normalize import (
+    containers,
+    files,
+    http_clients,
+    network,
+    schedules,
+    scripts,
+    streams,
+    transfers,
+)
 from gateway.firewall.normalize.facts import (
     DYNAMIC_PROGRAM,
     ESCAPED_PROGRAM_NAME,
@@ -29,11 +38,10 @@ from gateway.firewall.normalize.words import (
     SUBSTITUTION,
     VARIABLE,
     Word,
-    join,
     program_name,
+    spaced,
 )
 from gateway.firewall.normalize.wrappers import unwrap
-from gateway.models import Url
 
 if TYPE_CHECKING:
     from gateway.firewall.normalize.context import Context, Scope
@@ -62,21 +70,9 @@ _MESSAGE_OPTIONS = frozenset(
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "rbash", "csh",
                      "tcsh", "yash", "posh"})  # fmt: skip
 _PYTHON = re.compile(r"(?:python|pypy)[0-9.]*")
-_SSH_VALUES = "bcDEeFIiJLlmOopQRSWwB"
-_EXEC_VALUED = frozenset({"-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file",
-                          "--detach-keys"})  # fmt: skip
 _PS_VALUED = frozenset({"-executionpolicy", "-ep", "-windowstyle", "-w", "-outputformat",
                         "-inputformat", "-configurationname", "-workingdirectory",
                         "-wd"})  # fmt: skip
-
-
-def _spaced(words: list[Word]) -> Word:
-    parts: list[Word] = []
-    for word in words:
-        if parts:
-            parts.append(Word(" "))
-        parts.append(word)
-    return join(parts) if parts else Word("")
 
 
 def _shell(ctx: Context, words: list[Word], stdin: Word | None) -> None:
@@ -113,6 +109,19 @@ def _script(ctx: Context, word: Word, interpreter: str) -> None:
         ctx.facts.flag(f"{REMOTE}_to_{interpreter}")
     elif word.static:
         files.add(ctx, word.text, "exec")
+        _written_script(ctx, word.text, interpreter)
+
+
+def _written_script(ctx: Context, path: str, interpreter: str | None) -> None:
+    """A script this same call wrote before running it: its content is what runs (run
+    directly, its `#!` line names the interpreter)."""
+    content = ctx.facts.recall(files.normalize_path(path))
+    if content is None:
+        return
+    if interpreter is None:
+        shebang = content.text.split("\n", 1)[0] if content.text.startswith("#!") else ""
+        interpreter = "python" if "python" in shebang else "shell"
+    ctx.payload(content, interpreter)
 
 
 def _python(ctx: Context, words: list[Word], stdin: Word | None) -> None:
@@ -164,7 +173,7 @@ def _powershell(ctx: Context, words: list[Word]) -> None:
             _script(ctx, words[i + 1], "shell")
             return
         if arg in ("-command", "-c") or not arg.startswith("-"):
-            ctx.payload(_spaced(words[i + (1 if arg.startswith("-") else 0) :]), "shell")
+            ctx.payload(spaced(words[i + (1 if arg.startswith("-") else 0) :]), "shell")
             return
         i += 1
 
@@ -180,55 +189,6 @@ def _dash_c(ctx: Context, words: list[Word]) -> None:
             if i + 1 < len(words):
                 ctx.payload(words[i + 1], "shell")
             return
-
-
-def _container(ctx: Context, words: list[Word], scope: Scope | None) -> None:
-    """`kubectl exec pod -- cmd`, `docker exec ctr cmd`: a command run inside a container."""
-    argv = [w.text for w in words]
-    if "--" in argv and argv[0] in ("kubectl", "oc"):
-        start = argv.index("--") + 1
-    elif argv[1:2] == ["exec"]:
-        start = 2
-        while start < len(argv) and argv[start].startswith("-"):
-            valued = argv[start] in _EXEC_VALUED and "=" not in argv[start]
-            start += 2 if valued else 1
-        start += 1  # the container
-    else:
-        return
-    if start < len(argv):
-        ctx.argv(words[start:], shlex.join(argv[start:]), None, scope)
-
-
-def _ssh(ctx: Context, words: list[Word], stdin: Word | None) -> None:
-    argv = [w.text for w in words]
-    i = 1
-    while i < len(argv) and argv[i].startswith("-") and len(argv[i]) > 1:
-        arg = argv[i]
-        i += 1
-        if arg == "--":
-            break
-        for j in range(1, len(arg)):
-            if arg[j] in _SSH_VALUES:
-                value = arg[j + 1 :]
-                if not value and i < len(argv):
-                    value = argv[i]
-                    i += 1
-                if arg[j] in "iF":
-                    files.add(ctx, value, "read")
-                if arg[j] == "o":  # -o ProxyCommand=… runs a local command
-                    name, _, command = value.replace("=", " ", 1).partition(" ")
-                    if name.lower() in ("proxycommand", "localcommand"):
-                        ctx.payload(Word(command.strip()), "shell")
-                break
-    if i >= len(argv):
-        return
-    host = argv[i].rpartition("@")[2].removeprefix("ssh://").split(":")[0].lower()
-    if host:
-        ctx.facts.url(Url(method="", scheme="ssh", host=host, path=""))
-    if i + 1 < len(words):
-        ctx.payload(_spaced(words[i + 1 :]), "shell")
-    elif stdin is not None:  # `ssh host <<EOF`: the remote shell reads the script
-        ctx.payload(stdin, "shell")
 
 
 def _find(ctx: Context, words: list[Word], scope: Scope | None) -> None:
@@ -268,7 +228,7 @@ def _watch(ctx: Context, words: list[Word], scope: Scope | None) -> None:
     if direct:
         ctx.argv(words[i:], shlex.join(argv[i:]), None, scope)
     else:
-        ctx.payload(_spaced(words[i:]), "shell")
+        ctx.payload(spaced(words[i:]), "shell")
 
 
 def _flock(ctx: Context, words: list[Word], scope: Scope | None) -> None:
@@ -294,14 +254,32 @@ def _urls_in_argv(ctx: Context, argv: list[str]) -> None:
         if arg in _MESSAGE_OPTIONS:
             skip = True
             continue
-        if arg.startswith("--") and "=" in arg:
-            name, _, arg = arg.partition("=")
+        if "=" in arg and (arg.startswith("--") or _ASSIGNMENT.match(arg)):
+            name, _, arg = arg.partition("=")  # `--repo-url=URL`, `OPENAI_BASE_URL=URL`
             if name in _MESSAGE_OPTIONS:
                 continue
         if "://" in arg and has_scheme(arg):
             url = parse_url(arg, method="")
             if url is not None:
                 ctx.facts.url(url)
+
+
+def _tee(ctx: Context, argv: list[str], stdin: Word | None) -> None:
+    append = any(a in ("-a", "--append") for a in argv[1:])
+    for operand in argv[1:]:
+        if not operand.startswith("-"):
+            ctx.facts.remember(files.normalize_path(operand), stdin, append=append)
+
+
+_PRELOADS = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES"})
+
+
+def _environment(ctx: Context, assignment: str) -> None:
+    """A variable set for one command: a preloaded library is code that command runs."""
+    name, _, value = assignment.partition("=")
+    if name in _PRELOADS:
+        for library in value.replace(":", " ").split():
+            files.add(ctx, library, "exec")
 
 
 def _flag_program(ctx: Context, head: Word) -> None:
@@ -317,6 +295,10 @@ def _flag_program(ctx: Context, head: Word) -> None:
         ctx.facts.flag(ESCAPED_PROGRAM_NAME)
 
 
+_NETCATS = frozenset({"nc", "ncat", "netcat", "nc.traditional", "nc.openbsd", "pwncat"})
+_SCANNERS = frozenset({"nmap", "masscan", "zmap", "rustscan", "hping3", "fping", "nbtscan",
+                       "arp-scan", "unicornscan", "naabu"})  # fmt: skip
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _FETCHERS = frozenset({"curl", "wget", "http", "https", "xh", "xhs", "iwr", "irm",
                        "invoke-webrequest", "invoke-restmethod"})  # fmt: skip
 
@@ -335,23 +317,47 @@ def _follow(
     elif program in ("source", ".") and len(words) > 1:
         _script(ctx, words[1], "shell")
     elif program == "eval":
-        ctx.payload(_spaced(words[1:]), "shell", scope, evaluated=True)
+        ctx.payload(spaced(words[1:]), "shell", scope, evaluated=True)
     elif program == "trap" and len(argv) > 2 and not argv[1].startswith("-"):
         ctx.payload(words[1], "shell")
-    elif program in ("at", "batch") and stdin is not None:
-        ctx.payload(stdin, "shell")
+    elif program in ("at", "batch"):
+        schedules.at(ctx, argv, stdin)
+    elif program == "crontab":
+        schedules.crontab(ctx, argv, stdin)
+    elif program == "tmux":
+        schedules.tmux(ctx, words)
     elif program in ("su", "runuser", "script"):
         _dash_c(ctx, words)
     elif program == "ssh":
-        _ssh(ctx, words, stdin)
+        network.ssh(ctx, words, stdin)
+    elif program in _NETCATS:
+        network.netcat(ctx, words)
+    elif program == "socat":
+        network.socat(ctx, argv)
+    elif program == "telnet":
+        network.telnet(ctx, argv)
+    elif program in _SCANNERS:
+        network.scanner(ctx, argv)
+    elif program in ("dig", "nslookup", "host", "drill", "kdig"):
+        network.lookup(ctx, argv)
+    elif program == "git":
+        network.git_remotes(ctx, argv)
     elif program in ("kubectl", "oc", "docker", "podman", "nerdctl"):
-        _container(ctx, words, scope)
+        containers.container(ctx, words, scope)
     elif program == "find":
         _find(ctx, words, scope)
     elif program == "watch":
         _watch(ctx, words, scope)
     elif program == "flock":
         _flock(ctx, words, scope)
+    elif program in scripts.INTERPRETERS:
+        scripts.interpreter(ctx, program, words)
+    elif program in ("awk", "gawk", "mawk", "nawk", "busybox-awk"):
+        scripts.awk(ctx, argv)
+    elif program == "osascript":
+        scripts.osascript(ctx, argv)
+    elif program in ("ed", "red", "ex"):
+        scripts.ed(ctx, argv, stdin)
     elif program == "curl":
         http_clients.curl(ctx, argv)
     elif program == "wget":
@@ -370,6 +376,11 @@ def run(
     found = unwrap(argv)
     for path, op in found.paths:
         files.add(ctx, path, op)
+    for start, end in found.spans:
+        ctx.facts.command(program_name(argv[start]), argv[start:end], raw)
+        _urls_in_argv(ctx, argv[start:end])
+    for assignment in found.assignments:
+        _environment(ctx, assignment)
     if found.split is not None:  # `env -S "prog args" more`: env splits the string itself
         rest = shlex.join(argv[found.start :])
         ctx.payload(Word(f"{found.split} {rest}".strip()), "shell")
@@ -383,9 +394,14 @@ def run(
     ctx.facts.command(program, argv, raw)
     if "/" in argv[0] and words[0].static:
         files.add(ctx, argv[0], "exec")
+        _written_script(ctx, argv[0], None)
     key = program.lower() if program.lower() in _FETCHERS else program
     _follow(ctx, key, words, stdin, scope)
     if key not in MENTIONS and key not in _FETCHERS:
         _urls_in_argv(ctx, argv)
     files.from_argv(ctx, key, argv)
+    if key == "tee":
+        _tee(ctx, argv, stdin)
+    if key in transfers.PROGRAMS:
+        transfers.from_argv(ctx, key, argv)
     return streams.output(key, words, stdin)

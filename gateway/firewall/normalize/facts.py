@@ -6,7 +6,10 @@ spent here so that every analyser shares one allowance per tool call.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gateway.firewall.normalize import limits
+from gateway.firewall.normalize.words import Word
 from gateway.models import ActionFacts, CodeFacts, Command, PathAccess, PathOp, Secret, Url
 
 # Tags that may appear in `ActionFacts.obfuscation`. Each says that part of what the call
@@ -41,6 +44,7 @@ class Facts:
         "_seen",
         "_steps",
         "_urls",
+        "_written",
     )
 
     def __init__(self) -> None:
@@ -55,6 +59,7 @@ class Facts:
         self._seen: set[tuple[object, ...]] = set()
         self._budget = limits.MAX_TEXT
         self._steps = limits.MAX_STEPS
+        self._written: dict[str, Word] = {}
 
     def take_text(self, text: str, limit: int = limits.MAX_TEXT) -> str:
         """Return the part of `text` the remaining budget allows, NUL bytes removed."""
@@ -82,6 +87,28 @@ class Facts:
         self.flag(TRUNCATED_INPUT)
         return False
 
+    def remember(self, path: str, content: Word | None, *, append: bool = False) -> None:
+        """What the call writes to `path` (None: unknown), so that a script it writes and then
+        runs (`echo … > x.sh; sh x.sh`) is read as the commands it holds. Appending to a file
+        not written before keeps what is appended: that much of the file is known."""
+        before = self._written.pop(path, None)
+        if content is None:
+            if append and before is not None:
+                self._written[path] = replace(before, static=False)
+            return
+        if append:
+            content = Word(
+                (before.text if before else "") + content.text,
+                before is not None and before.static and content.static,
+                (before.origin if before else "") or content.origin,
+            )
+        if len(self._written) < limits.MAX_WRITTEN and len(content.text) <= limits.MAX_SCRIPT:
+            self._written[path] = content
+
+    def recall(self, path: str) -> Word | None:
+        """The content this call wrote to `path`, if known."""
+        return self._written.get(path)
+
     def flag(self, tag: str) -> None:
         if tag not in self._obfuscation:
             self._obfuscation.append(tag)
@@ -101,7 +128,7 @@ class Facts:
             self._commands.append(Command(program=program, argv=argv, raw=raw))
 
     def url(self, url: Url) -> None:
-        key = ("u", url.method, url.scheme, url.host, url.path, url.query)
+        key = ("u", url.method, url.scheme, url.host, url.path, url.query, url.port)
         if self._admit(key, len(self._urls)):
             self._urls.append(url)
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from gateway.firewall.normalize.urls import port_number
 from gateway.models import PathOp, Url
 
 if TYPE_CHECKING:
@@ -59,7 +60,8 @@ def add(ctx: Context, path: str, op: PathOp) -> None:
     if path.startswith(("/dev/tcp/", "/dev/udp/")):  # bash opens a socket, not a file
         parts = path.split("/")
         if len(parts) >= 4 and parts[3]:
-            ctx.facts.url(Url(method="", scheme=parts[2], host=parts[3].lower(), path=""))
+            port = port_number(parts[4]) if len(parts) >= 5 else None
+            ctx.facts.url(Url("", scheme=parts[2], host=parts[3].lower(), path="", port=port))
     ctx.facts.path(normalize_path(path), op)
 
 
@@ -96,10 +98,11 @@ def _s(
 
 
 # fmt: off
+# Programs that read their operands' content. Those that only look at names and metadata
+# (`ls`, `stat`, `du`, `file`, `realpath`) read nothing a policy cares about and name no path.
 _READERS = ("cat", "tac", "less", "more", "nl", "strings", "wc", "uniq", "md5sum", "sha1sum",
             "sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum", "cksum", "base32",
-            "readlink", "realpath", "ls", "dir", "du", "diff", "cmp", "zcat", "bzcat", "xzcat",
-            "zless", "hexdump", "file", "stat", "tree")
+            "diff", "cmp", "zcat", "bzcat", "xzcat", "zless", "hexdump")
 SPECS: dict[str, _Spec] = {
     **{name: _s("read") for name in _READERS},
     "head": _s("read", "nc", "--lines --bytes"),
@@ -120,6 +123,10 @@ SPECS: dict[str, _Spec] = {
     "truncate": _s("write", "sr", "--size --reference"),
     "vi": _s("write"), "vim": _s("write"), "nano": _s("write"), "emacs": _s("write"),
     "rm": _s("delete"),
+    "srm": _s("delete"),
+    "wipe": _s("delete"),
+    "split": _s("read", "abCdlnt", "--bytes --lines --line-bytes --number --suffix-length "
+                "--additional-suffix --separator", last="write"),
     "rmdir": _s("delete"),
     "unlink": _s("delete"),
     "shred": _s("delete", "ns", "--iterations --size"),

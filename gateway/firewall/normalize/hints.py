@@ -19,6 +19,9 @@ class Role(Enum):
     SHELL = "shell"
     CODE = "code"
     URL = "url"
+    HOST = "host"  # a machine to connect to: `host`, `domain`, `ip_address`
+    PORT = "port"
+    SCHEME = "scheme"  # `protocol` beside a host
     PATH = "path"
     LANGUAGE = "language"
     METHOD = "method"
@@ -44,6 +47,14 @@ _ROLES: dict[str, Role] = {
         Role.URL,
     ),
     **dict.fromkeys(
+        ("host", "hosts", "hostname", "hostnames", "domain", "domains", "domainname", "ip", "ips",
+         "ipaddress", "ipaddresses", "ipaddr", "ipv4", "ipv6", "server", "servers", "remotehost",
+         "targethost", "targethosts", "targetip", "targetips", "rhost", "rhosts", "lhost"),
+        Role.HOST,
+    ),
+    **dict.fromkeys(("port", "ports", "remoteport", "targetport", "rport", "lport"), Role.PORT),
+    **dict.fromkeys(("protocol", "scheme", "proto"), Role.SCHEME),
+    **dict.fromkeys(
         ("path", "paths", "file", "files", "filename", "filenames", "dir", "dirs", "directory",
          "folder", "target", "destination", "dest", "src", "outfile", "infile", "cwd", "workdir",
          "workingdirectory"),
@@ -64,7 +75,9 @@ _ROLES: dict[str, Role] = {
 }  # fmt: skip
 _SUFFIXES: tuple[tuple[str, Role], ...] = (
     ("url", Role.URL), ("uri", Role.URL), ("urls", Role.URL), ("endpoint", Role.URL),
-    ("path", Role.PATH), ("paths", Role.PATH), ("file", Role.PATH), ("filename", Role.PATH),
+    ("hostname", Role.HOST), ("host", Role.HOST), ("ipaddress", Role.HOST),
+    ("domain", Role.HOST), ("path", Role.PATH), ("paths", Role.PATH), ("file", Role.PATH),
+    ("filename", Role.PATH),
     ("dir", Role.PATH), ("directory", Role.PATH), ("folder", Role.PATH),
     ("password", Role.PASSWORD), ("apikey", Role.CREDENTIAL), ("secret", Role.CREDENTIAL),
     ("token", Role.CREDENTIAL), ("authorization", Role.CREDENTIAL), ("command", Role.SHELL),
@@ -72,7 +85,7 @@ _SUFFIXES: tuple[tuple[str, Role], ...] = (
 # Words that end in a role suffix but do not carry one.
 _NOT_ROLES = frozenset({"curl", "tokens", "maxtokens", "tokenizer", "nexttoken", "pagetoken",
                         "nextpagetoken", "tokencount", "profile", "datafile",
-                        "fileid"})  # fmt: skip
+                        "fileid", "ghost"})  # fmt: skip
 
 _WRITE_KEYS = frozenset({"destination", "dest", "target", "output", "out", "outfile",
                          "outputpath", "outputfile", "savepath", "targetpath", "destpath",
@@ -141,6 +154,17 @@ _POST_VERBS = frozenset({"post", "send", "submit", "upload", "publish", "create"
 _METHOD_VERBS = {"put": "PUT", "patch": "PATCH", "delete": "DELETE", "head": "HEAD"}
 
 
+# CLIs whose first argument is a subcommand: a tool named after one is often handed only the
+# rest of the command line (`{"name": "kubectl", "arguments": {"command": "get pods"}}`).
+_CLIS = {name: name for name in (
+    "aws", "gcloud", "gsutil", "az", "kubectl", "oc", "helm", "docker", "podman", "terraform",
+    "pulumi", "gh", "git", "doctl", "hcloud", "flyctl", "fly", "heroku", "vercel", "netlify",
+    "stripe", "hf", "modal", "sky", "runpodctl", "vastai", "oci", "ibmcloud", "scw", "eksctl",
+)} | {"huggingface": "huggingface-cli", "linode": "linode-cli", "vultr": "vultr-cli"}  # fmt: skip
+_GENERIC_WORDS = frozenset({"cli", "run", "exec", "execute", "command", "commands", "cmd", "tool",
+                            "mcp", "call", "invoke", "use"})  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class ToolHints:
     """What the tool's own name suggests about its arguments."""
@@ -149,6 +173,7 @@ class ToolHints:
     python: bool  # a single string argument, or unlabelled code, is Python
     path_op: PathOp  # how a path argument is accessed unless its name says otherwise
     http_method: str | None  # the method a URL argument is fetched with, if the name says
+    cli: str | None = None  # the CLI a tool is named after (`kubectl`, `run_aws_cli`)
 
 
 @lru_cache(maxsize=1024)
@@ -169,4 +194,6 @@ def tool_hints(name: str) -> ToolHints:
     method = next((m for verb, m in _METHOD_VERBS.items() if verb in words), None)
     if method is None and words & _POST_VERBS:
         method = "POST"
-    return ToolHints(shell=shell, python=python, path_op=path_op, http_method=method)
+    named = words - _GENERIC_WORDS
+    cli = _CLIS.get(next(iter(named))) if len(named) == 1 else None
+    return ToolHints(shell=shell, python=python, path_op=path_op, http_method=method, cli=cli)

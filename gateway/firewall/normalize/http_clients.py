@@ -1,5 +1,10 @@
 """URLs, methods and files of HTTP clients run from the shell: curl, wget, HTTPie, and
-PowerShell's Invoke-WebRequest / Invoke-RestMethod."""
+PowerShell's Invoke-WebRequest / Invoke-RestMethod.
+
+A URL fact's `query` is the request's parameters: the URL's own query, then form fields sent
+as `application/x-www-form-urlencoded` (`curl -d Action=RunInstances`, `curl -G -d q=1`,
+`wget --post-data`), since APIs such as AWS's Query API read an operation from either place.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from gateway.firewall.normalize import files
 from gateway.firewall.normalize.urls import HTTP_METHODS, looks_like_url, parse_url
+from gateway.models import Url
 
 if TYPE_CHECKING:
     from gateway.firewall.normalize.context import Context
@@ -30,6 +36,20 @@ _CURL_LONG = frozenset({
 })
 # fmt: on
 _CURL_DATA = ("-d", "-F", "--data", "--json", "--form")
+_FORM_OPTIONS = frozenset({"-d", "--data", "--data-raw", "--data-ascii", "--data-urlencode"})
+_FORM = re.compile(
+    r"[\w.\-\[\]%+]{1,256}=[^&\s]{0,4096}(?:&[\w.\-\[\]%+]{1,256}=[^&\s]{0,4096}){0,256}"
+)
+
+
+def _with_form(url: Url, fields: list[str]) -> Url:
+    """`url` with url-encoded form fields appended to its query."""
+    form = [f for f in fields if _FORM.fullmatch(f)]
+    if form:
+        url.query = "&".join([url.query, *form] if url.query else form)
+    return url
+
+
 _CURL_FILES = {"-o": "write", "--output": "write", "-T": "read", "--upload-file": "read",
                "-K": "read", "--config": "read", "-c": "write", "--cookie-jar": "write",
                "-D": "write", "--dump-header": "write", "--netrc-file": "read", "-E": "read",
@@ -81,6 +101,7 @@ def curl(ctx: Context, argv: list[str]) -> None:
     method = ""
     head = get = upload = data = remote_name = False
     targets: list[str] = []
+    fields: list[str] = []
     for option, value in _options(argv, _CURL_SHORT, _CURL_LONG):
         if not option or option == "--url":
             targets.append(value)
@@ -97,6 +118,8 @@ def curl(ctx: Context, argv: list[str]) -> None:
             path = _data_file(option, value)
             if path:
                 files.add(ctx, path, "read")
+            elif option in _FORM_OPTIONS:
+                fields.append(value)
         if option in _CURL_FILES and value and not (option in ("-b", "--cookie") and "=" in value):
             upload = upload or option in ("-T", "--upload-file")
             files.add(ctx, value, _CURL_FILES[option])  # type: ignore[arg-type]
@@ -105,7 +128,7 @@ def curl(ctx: Context, argv: list[str]) -> None:
     for target in targets:
         url = parse_url(target, method) if looks_like_url(target) else None
         if url is not None:
-            ctx.facts.url(url)
+            ctx.facts.url(_with_form(url, fields))
             name = url.path.rsplit("/", 1)[-1]
             if remote_name and name:
                 files.add(ctx, name, "write")
@@ -147,6 +170,7 @@ def wget(ctx: Context, argv: list[str]) -> None:
     method = ""
     post = False
     targets: list[str] = []
+    fields: list[str] = []
     for option, value in _options(argv, _WGET_SHORT, _WGET_LONG):
         if not option:
             targets.append(value)
@@ -154,13 +178,15 @@ def wget(ctx: Context, argv: list[str]) -> None:
             method = value.upper()
         elif option in ("--post-data", "--post-file"):
             post = True
+            if option == "--post-data":
+                fields.append(value)
         if option in _WGET_FILES and value:
             files.add(ctx, value, _WGET_FILES[option])  # type: ignore[arg-type]
     method = method or ("POST" if post else "GET")
     for target in targets:
         url = parse_url(target, method) if looks_like_url(target) else None
         if url is not None:
-            ctx.facts.url(url)
+            ctx.facts.url(_with_form(url, fields))
 
 
 _HTTPIE_SHORT = "aAospPv"

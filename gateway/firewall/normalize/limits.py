@@ -37,5 +37,8 @@ MAX_FACTS = 512
 MAX_WRAPPERS = 16
 """Wrapper commands stripped from one command (`sudo env timeout nice …`)."""
 
+MAX_WRITTEN = 64
+"""Files whose content the call writes are remembered, for scripts written and then run."""
+
 MAX_RAW = 4096
 """Characters of a command's source text kept in `Command.raw`."""

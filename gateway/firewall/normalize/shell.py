@@ -61,6 +61,19 @@ def run(ctx: Context, text: str, scope: Scope | None = None) -> None:
     _Walker(ctx, scope, source).statement(tree.root_node, None, 0)
 
 
+def _output(node: Node, outs: list[Word | None]) -> Word | None:
+    """What a group of commands writes: `(a; b)` and `a && b` write both outputs, in order
+    (unknown parts make it non-static); in `which python3 || which python` the first known
+    alternative stands for the others."""
+    if node.type == "list" and all(c.type == "||" for c in node.children if not c.is_named):
+        return next((out for out in outs if out is not None), None)
+    if node.type not in ("list", "subshell", "compound_statement") or not outs:
+        return None
+    if all(out is None for out in outs):
+        return None
+    return join([out if out is not None else Word("", static=False) for out in outs])
+
+
 def _plainly_quoted(raw: str) -> bool:
     return len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" and "\\" not in raw
 
@@ -114,12 +127,13 @@ class _Walker:
         if kind in ("comment", "heredoc_body", "word", "raw_string", "number"):
             return None
         first = kind in ("list", "negated_command")  # stdin reaches only the first element
+        outs: list[Word | None] = []
         for child in node.named_children:
             if self.ctx.facts.out_of_steps():
                 break
-            self.statement(child, stdin if first else None, depth + 1)
+            outs.append(self.statement(child, stdin if first else None, depth + 1))
             first = False
-        return None
+        return _output(node, outs)
 
     def assignments(self, node: Node, depth: int) -> None:
         for child in node.named_children if node.type != "variable_assignment" else [node]:
@@ -152,11 +166,17 @@ class _Walker:
     def command(self, node: Node, whole: Node, stdin: Word | None, depth: int) -> Word | None:
         words: list[Word] = []
         for child in node.named_children:
-            if child.type == "variable_assignment":  # `FOO=bar cmd`: visible to cmd only
+            if child.type == "variable_assignment":  # `FOO=bar cmd` is `env FOO=bar cmd`
+                key = child.child_by_field_name("name")
                 value = child.child_by_field_name("value")
-                if value is not None:
-                    self.word(value, depth + 1)
+                word = self.word(value, depth + 1) if value is not None else Word("")
+                key_text = _text(key) if key is not None else ""
+                words.append(replace(word, text=f"{key_text}={word.text}"))
         name = node.child_by_field_name("name")
+        if words and name is not None:
+            words.insert(0, Word("env"))
+        elif words:
+            words = []
         if name is not None:
             head = join([self.word(part, depth + 1) for part in name.children] or [Word("")])
             if name.child_count == 1 and _plainly_quoted(_text(name)):
@@ -170,29 +190,37 @@ class _Walker:
                 break
             words.append(self.word(argument, depth + 1))
         continuations: list[Node] = []
+        writes: list[tuple[str, bool]] = []
         for redirect in node.children_by_field_name("redirect"):
             if redirect.type == "heredoc_redirect":
                 stdin = self.heredoc(redirect, depth, continuations)
             else:
-                stdin = self.redirect(redirect, depth) or stdin
+                stdin = self.redirect(redirect, depth, writes) or stdin
         out = self.ctx.argv(words, _text(whole), stdin, self.scope) if words else None
-        return self.follow(out, continuations, depth)
+        return self.follow(self.wrote(out, writes), continuations, depth)
 
     def redirected(self, node: Node, stdin: Word | None, depth: int) -> Word | None:
         body = node.child_by_field_name("body")
         continuations: list[Node] = []
+        writes: list[tuple[str, bool]] = []
         for redirect in node.children_by_field_name("redirect"):
             if redirect.type == "heredoc_redirect":
                 stdin = self.heredoc(redirect, depth, continuations)
             else:
-                stdin = self.redirect(redirect, depth) or stdin
+                stdin = self.redirect(redirect, depth, writes) or stdin
         out: Word | None = None
         if body is not None:
             if body.type == "command":
                 out = self.command(body, node, stdin, depth + 1)
             else:
                 out = self.statement(body, stdin, depth + 1)
-        return self.follow(out, continuations, depth)
+        return self.follow(self.wrote(out, writes), continuations, depth)
+
+    def wrote(self, out: Word | None, writes: list[tuple[str, bool]]) -> Word | None:
+        """Remember what went into redirected files; what is redirected reaches no pipe."""
+        for path, append in writes:
+            self.ctx.facts.remember(path, out, append=append)
+        return None if writes else out
 
     def follow(self, out: Word | None, continuations: list[Node], depth: int) -> Word | None:
         """tree-sitter-bash hangs what follows `<<EOF` on its line (`| sh`, `&& ls`, `> f`)
@@ -228,8 +256,11 @@ class _Walker:
             body = "\n".join(line.lstrip("\t") for line in body.split("\n"))
         return Word(body, static=static)
 
-    def redirect(self, node: Node, depth: int) -> Word | None:
-        """Record the file a redirection touches; returns the stdin it supplies, if any."""
+    def redirect(
+        self, node: Node, depth: int, writes: list[tuple[str, bool]] | None = None
+    ) -> Word | None:
+        """Record the file a redirection touches; returns the stdin it supplies, if any.
+        Files that receive stdout are added to `writes` as (path, appended)."""
         if node.type == "herestring_redirect":
             parts = [self.word(c, depth + 1) for c in node.named_children]
             word = join(parts) if parts else Word("")
@@ -243,11 +274,20 @@ class _Walker:
         # Read the operator from the source: the grammar splits `<>` into `<` and an error.
         head = self.source[node.start_byte : destination.start_byte].decode("utf-8", "replace")
         operator = head.strip().lstrip("0123456789")
+        descriptor = head.strip()[: len(head.strip()) - len(operator)]
         if destination.type == "number" and "&" in operator:
             return None
         target = self.word(destination, depth + 1)
         files.redirect(self.ctx, target.text, operator)
-        return Word("", static=False, origin=target.origin) if "<" in operator else None
+        path = files.normalize_path(target.text)
+        named = target.static or path.startswith("~/")  # `$HOME/x` is a known place
+        stdout = descriptor in ("", "1") and ">" in operator and "<" not in operator
+        if stdout and named and writes is not None:
+            writes.append((path, ">>" in operator))
+        if "<" not in operator:
+            return None
+        known = self.ctx.facts.recall(path) if named else None
+        return known or Word("", static=False, origin=target.origin)
 
     def word(self, node: Node, depth: int) -> Word:
         """The value of one shell word; substitutions inside it are walked as commands."""

@@ -92,6 +92,14 @@ def _decoding(argv: list[str]) -> bool:
     )
 
 
+def _locating(program: str, argv: list[str]) -> bool:
+    """`which x`, `command -v x`, `type -P x`: the output is where program x is."""
+    if program == "which":
+        return True
+    flags = "".join(a[1:] for a in argv[1:] if a.startswith("-"))
+    return ("v" in flags or "V" in flags) if program == "command" else any(c in flags for c in "pP")
+
+
 def _reverse_lines(text: str) -> str:
     return "\n".join(line[::-1] for line in text.split("\n"))
 
@@ -119,6 +127,8 @@ def output(program: str, words: list[Word], stdin: Word | None) -> Word | None:
         return _transform(stdin, _decode_hex, HEX)
     if program == "rev" and not operands:
         return _transform(stdin, _reverse_lines, REVERSED)
+    if program in ("which", "command", "type") and operands and _locating(program, argv):
+        return Word(operands[0] + "\n", words[argv.index(operands[0])].static)
     if program in _NETWORK:
         return Word("", static=False, origin=REMOTE)
     return None

@@ -1,4 +1,5 @@
-"""URLs as facts: scheme, lower-cased host without port or credentials, path, query."""
+"""URLs as facts: scheme, lower-cased host without credentials, path, query and the port
+the text names (none when it relies on the scheme's default)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ _BARE_HOST = re.compile(
     r"|localhost(?::\d{1,5})?(?:[/?#]\S*)?"
     r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?:[/?#]\S*)?"
 )
+# A network target as scanners and socket tools take it: a name, an IPv4 address or range
+# (`10.0.0.0/24`, `10.0.0.1-20`), or an IPv6 literal.
+_TARGET = re.compile(
+    r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_-]{1,63})*\.?"
+    r"|\d{1,3}(?:\.[\d*-]{1,7}){3}(?:/\d{1,2})?"
+    r"|\[?[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\]?(?:/\d{1,3})?)"
+)
 HTTP_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
 )
@@ -28,6 +36,15 @@ def looks_like_url(text: str) -> bool:
     if not text or any(c.isspace() for c in text):
         return False
     return has_scheme(text) or _BARE_HOST.fullmatch(text) is not None
+
+
+def port_number(text: str) -> int | None:
+    """`4444` → 4444; anything that is not one port (`80,443`, `1-1024`, `http`) → None."""
+    text = text.strip()
+    if not text.isdigit() or len(text) > 5:
+        return None
+    port = int(text)
+    return port if 0 < port < 65536 else None
 
 
 def parse_url(text: str, method: str = "GET", default_scheme: str = "http") -> Url | None:
@@ -49,10 +66,34 @@ def parse_url(text: str, method: str = "GET", default_scheme: str = "http") -> U
         return None
     if not host:
         return None
+    try:
+        port = parts.port
+    except ValueError:  # `:99999` or `:http`: the host is still named
+        port = None
     return Url(
         method=method.upper(),
         scheme=parts.scheme.lower(),
         host=host.rstrip("."),
         path=parts.path or "/",
         query=parts.query,
+        port=port or None,
     )
+
+
+def target(text: str, scheme: str = "", port: int | None = None) -> Url | None:
+    """A host a socket or scanner tool connects to (`10.0.0.1`, `db.internal:5432`,
+    `192.168.0.0/24`), as a URL fact without method or path; None if `text` names no host."""
+    text = text.strip().lower()
+    if has_scheme(text):
+        url = parse_url(text, method="")
+        if url is not None and port is not None and url.port is None:
+            url.port = port
+        return url
+    host, colon, rest = text.rpartition(":") if text.count(":") == 1 else ("", "", "")
+    if colon and port_number(rest) is not None:
+        text, port = host, port_number(rest)
+    if not text or len(text) > 253 or _TARGET.fullmatch(text) is None:
+        return None
+    if not any(c.isalpha() or c.isdigit() for c in text):
+        return None
+    return Url(method="", scheme=scheme, host=text.strip("[]").rstrip("."), path="", port=port)

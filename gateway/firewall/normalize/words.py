@@ -41,6 +41,16 @@ def join(parts: list[Word]) -> Word:
     )
 
 
+def spaced(words: list[Word]) -> Word:
+    """Words joined by single spaces, as `eval` and `ssh host a b` join their arguments."""
+    parts: list[Word] = []
+    for word in words:
+        if parts:
+            parts.append(Word(" "))
+        parts.append(word)
+    return join(parts) if parts else Word("")
+
+
 _UNQUOTED_ESCAPE = re.compile(r"\\(\n|.)", re.S)
 _DQUOTED_ESCAPE = re.compile(r"\\([$`\"\\\n])")
 _ANSI_ESCAPE = re.compile(

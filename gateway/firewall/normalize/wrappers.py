@@ -2,7 +2,8 @@
 
 A wrapper is stripped so that the command fact names the real program: `sudo -u x env A=1
 timeout 5 /usr/bin/aws ec2 …` is the command `aws`. Each wrapper's option syntax is known
-well enough to find where its command starts.
+well enough to find where its command starts. The wrappers are commands too (`nohup` and
+`setsid` detach, `torsocks` hides where traffic goes), each recorded with its own words.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class _Wrapper:
     no_command: frozenset[str] = frozenset()  # options after which no command follows
     paths: Mapping[str, PathOp] = field(default_factory=dict)  # options naming a file
     numeric: bool = False  # `nice -10` is an option
+    split: frozenset[str] = frozenset()  # options whose value is a command line (`env -S`)
 
 
 def _w(
@@ -38,9 +40,17 @@ def _w(
     no_command: frozenset[str] = frozenset(),
     paths: Mapping[str, PathOp] | None = None,
     numeric: bool = False,
+    split: frozenset[str] = frozenset(),
 ) -> _Wrapper:
     return _Wrapper(
-        short, frozenset(long.split()), positionals, assignments, no_command, paths or {}, numeric
+        short,
+        frozenset(long.split()),
+        positionals,
+        assignments,
+        no_command,
+        paths or {},
+        numeric,
+        split,
     )
 
 
@@ -55,7 +65,12 @@ WRAPPERS: dict[str, _Wrapper] = {
     ),
     "doas": _w("uC"),
     "pkexec": _w("", "--user"),
-    "env": _w("uCS", "--unset --chdir --split-string", assignments=True),
+    "env": _w(
+        "uCS",
+        "--unset --chdir --split-string",
+        assignments=True,
+        split=frozenset({"-S", "--split-string"}),
+    ),
     "timeout": _TIMEOUT,
     "gtimeout": _TIMEOUT,
     "nice": _w("n", "--adjustment", numeric=True),
@@ -91,6 +106,14 @@ WRAPPERS: dict[str, _Wrapper] = {
         paths={"-o": "write", "--output": "write"},
     ),
     "ltrace": _w("oepsunEa", "--output", paths={"-o": "write", "--output": "write"}),
+    "systemd-run": _w(
+        "upDEMH",
+        "--unit --property --description --slice --uid --gid --nice --working-directory "
+        "--setenv --on-active --on-boot --on-startup --on-unit-active --on-unit-inactive "
+        "--on-calendar --timer-property --path-property --socket-property --service-type "
+        "--machine --host",
+    ),
+    "screen": _w("ScehptT", "", no_command=frozenset({"-ls", "-list", "-r", "-x", "-R"})),
     "xargs": _w(
         "aIdEnPLs",
         "--arg-file --delimiter --max-args --max-procs --max-lines --max-chars --process-slot-var",
@@ -104,6 +127,8 @@ class Unwrapped:
     start: int  # index in argv of the real command (a wrapper with nothing to run is its own)
     paths: list[tuple[str, PathOp]] = field(default_factory=list)  # files the wrappers touch
     split: str | None = None  # `env -S "cmd args"`: a command line to parse, before argv[start:]
+    spans: list[tuple[int, int]] = field(default_factory=list)  # each wrapper's own argv slice
+    assignments: list[str] = field(default_factory=list)  # `NAME=value` set for the command
 
 
 def _options(argv: list[str], i: int, spec: _Wrapper, found: Unwrapped) -> int | None:
@@ -113,6 +138,7 @@ def _options(argv: list[str], i: int, spec: _Wrapper, found: Unwrapped) -> int |
         if arg == "--":
             return i + 1
         if spec.assignments and _ASSIGNMENT.match(arg):
+            found.assignments.append(arg)
             i += 1
             continue
         if len(arg) < 2 or arg[0] != "-":
@@ -143,7 +169,7 @@ def _note(spec: _Wrapper, option: str, value: str, found: Unwrapped) -> None:
     op = spec.paths.get(option)
     if op is not None and value:
         found.paths.append((value, op))
-    if option in ("-S", "--split-string"):
+    if option in spec.split:
         found.split = value
 
 
@@ -162,5 +188,6 @@ def unwrap(argv: list[str]) -> Unwrapped:
             break
         if end is None or end + spec.positionals >= len(argv):
             break
+        found.spans.append((found.start, end + spec.positionals))
         found.start = end + spec.positionals
     return found

@@ -81,17 +81,61 @@ test_read_only_cloud_cli_allowed if {
 	count(flagged) == 0
 }
 
-test_local_containers_and_vms_allowed if {
+local_rule := "airlock.instance_creation.local_compute"
+
+test_local_containers_and_vms_escalate if {
 	local := [
 		["docker", "run", "--rm", "-it", "alpine", "sh"],
 		["docker", "compose", "up", "-d"],
+		["docker-compose", "-f", "dev.yml", "up"],
 		["podman", "run", "alpine"],
-		["minikube", "start"],
+		["podman", "machine", "init", "--cpus", "4"],
+		["minikube", "start", "--driver", "docker"],
+		["kind", "create", "cluster", "--name", "c1"],
+		["k3d", "cluster", "create", "c1"],
 		["qemu-system-x86_64", "-hda", "disk.img"],
+		["vagrant", "up"],
+		["multipass", "launch", "-n", "vm1"],
+		["lxc-create", "-n", "c1", "-t", "download"],
 	]
-	flagged := [argv | some argv in local; fixtures.action(fixtures.run(argv)) != "allow"]
+	missed := [argv | some argv in local; not local_rule in fixtures.rules(fixtures.run(argv))]
+	print("not flagged:", missed)
+	count(missed) == 0
+	fixtures.action(fixtures.run(["docker", "run", "alpine"])) == "escalate"
+}
+
+test_local_container_reads_and_help_allowed if {
+	reads := [
+		["docker", "ps", "-a"],
+		["docker", "build", "-t", "app", "."],
+		["docker", "exec", "web", "ls"],
+		["docker", "run", "--help"],
+		["podman", "machine", "ls"],
+		["multipass", "list"],
+		["vagrant", "box", "list"],
+		["kind", "get", "clusters"],
+		["qemu-system-x86_64", "-M", "help"],
+		["qemu-system-x86_64", "--version"],
+	]
+	flagged := [argv | some argv in reads; fixtures.action(fixtures.run(argv)) != "allow"]
 	print("flagged:", flagged)
 	count(flagged) == 0
+}
+
+test_local_compute_outcome_is_its_own_allowed if {
+	outcomes := object.union(data.airlock.outcomes, {local_rule: "allow"})
+	d := data.airlock.decision with input as fixtures.run(["docker", "run", "alpine"]) with data.airlock.outcomes as outcomes
+	d.action == "allow"
+	d.reasons[0].rule == local_rule
+}
+
+test_vercel_default_command_deploys_escalates if {
+	cli_rule in fixtures.rules(fixtures.run(["vercel"]))
+	cli_rule in fixtures.rules(fixtures.run(["vercel", "--prod"]))
+	cli_rule in fixtures.rules(fixtures.run(["vercel", "path/to/project"]))
+	fixtures.action(fixtures.run(["vercel", "ls"])) == "allow"
+	fixtures.action(fixtures.run(["vercel", "login"])) == "allow"
+	fixtures.action(fixtures.run(["vercel", "--version"])) == "allow"
 }
 
 test_help_for_create_command_allowed if {

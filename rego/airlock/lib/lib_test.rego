@@ -23,6 +23,147 @@ verb_paths contains ["payment_cli", program, entry.argv] if {
 	some entry in entries
 }
 
+# The categories' program tables ({program: {"specs", "roles", …}}), named explicitly:
+# data.airlock[category] would include this test package.
+program_tables := {
+	"instance_creation": data.airlock.instance_creation.programs,
+	"network_exploitation": data.airlock.network_exploitation.programs,
+	"persistence": data.airlock.persistence.programs,
+	"monitoring_evasion": data.airlock.monitoring_evasion.programs,
+	"weight_exfiltration": data.airlock.weight_exfiltration.programs,
+}
+
+operand_lists := {"monitoring_evasion": data.airlock.monitoring_evasion.lists}
+
+verb_paths contains [category, program, seq] if {
+	some category, table in program_tables
+	some program, entry in table
+	some spec in object.get(entry, "specs", [])
+	some seq in object.get(spec, "verbs", [])
+}
+
+verb_paths contains [category, program, seq] if {
+	some category, table in program_tables
+	some program, entry in table
+	some seq in object.get(entry, "hub", [])
+}
+
+verb_paths contains ["weight_exfiltration", program, seq] if {
+	some program, entry in data.airlock.weight_exfiltration.programs
+	some spec in object.get(entry, "transfers", [])
+	some seq in object.get(spec, "verbs", [])
+}
+
+spec_fields := {"rule", "what", "verbs", "any", "letters", "all", "without", "operand", "operand_has", "after"}
+
+test_data_specs_are_well_formed if {
+	bad := {[category, program] |
+		some category, table in program_tables
+		some program, entry in table
+		some spec in object.get(entry, "specs", [])
+		not well_formed(spec, category)
+	}
+	print("bad specs:", bad)
+	count(bad) == 0
+}
+
+well_formed(spec, category) if {
+	is_string(spec.rule)
+	is_string(spec.what)
+	count({k | some k, _ in spec} - spec_fields) == 0
+	operand_list_known(spec, category)
+}
+
+operand_list_known(spec, _) if not spec.operand
+
+operand_list_known(spec, category) if is_array(operand_lists[category][spec.operand])
+
+test_data_path_classes_have_all_four_lists if {
+	classes := object.union(
+		{name: class | some name, class in data.airlock.persistence.path_classes},
+		{
+			"monitoring": data.airlock.monitoring_evasion.path_classes.logs,
+			"weights": data.airlock.weight_exfiltration.weight_paths,
+			"agent": data.airlock.weight_exfiltration.agent_paths,
+		},
+	)
+	all_classes := object.union(classes, {concat("", ["m_", name]): class | some name, class in data.airlock.monitoring_evasion.path_classes})
+	bad := {name |
+		some name, class in all_classes
+		some key in ["prefixes", "suffixes", "names", "parts"]
+		not is_array(class[key])
+	}
+	print("bad classes:", bad)
+	count(bad) == 0
+}
+
+test_data_tables_are_keyed_by_lowercase_program if {
+	bad := {program |
+		some _, table in program_tables
+		some program, _ in table
+		program != lower(program)
+	}
+	count(bad) == 0
+}
+
+# Every vocabulary a tool-name rule reads.
+vocabularies contains v if some v in [data.airlock.compute_tool_words, data.airlock.credential_tool_words]
+
+vocabularies contains v if some _, v in data.airlock.payment_tool_words
+
+vocabularies contains v if {
+	some v in [
+		data.airlock.network_exploitation.tool_words, data.airlock.persistence.tool_words,
+		data.airlock.monitoring_evasion.tool_words, data.airlock.weight_exfiltration.tool_words,
+	]
+}
+
+# lib.named_tool skips names made only of generic words; that is sound only if no
+# vocabulary object can be spelled with generic words alone.
+test_data_generic_tool_words_spell_no_object if {
+	generic := {w | some w, _ in data.airlock.lib.generic_tool_words}
+	bad := {object |
+		some v in vocabularies
+		some object in v.objects
+		count({p | some p in split(object, "_")} - generic) == 0
+	}
+	print("objects spelled by generic words:", bad)
+	count(bad) == 0
+}
+
+test_data_generic_tool_names_are_generic if {
+	generic := {w | some w, _ in data.airlock.lib.generic_tool_words}
+	bad := {name |
+		some name, _ in data.airlock.lib.generic_tool_names
+		count({w | some w in lib.name_words(name)} - generic) > 0
+	}
+	print("generic names with other words:", bad)
+	count(bad) == 0
+}
+
+test_data_every_category_has_an_outcome if {
+	categories := {
+		"credential_use", "instance_creation", "payment", "weight_exfiltration",
+		"network_exploitation", "persistence", "monitoring_evasion", "obfuscation", "quarantine",
+	}
+	missing := {c | some c in categories; not data.airlock.outcomes[c]}
+	count(missing) == 0
+}
+
+test_data_default_outcomes_follow_the_threat_model if {
+	o := data.airlock.outcomes
+	o.credential_use == "deny"
+	o.weight_exfiltration == "deny"
+	o.network_exploitation == "deny"
+	o.monitoring_evasion == "deny"
+	o["airlock.payment.account_setup"] == "deny"
+	o.instance_creation == "escalate"
+	o["airlock.payment.money_movement"] == "escalate"
+	o.persistence == "escalate"
+	o.obfuscation == "escalate"
+	o.quarantine == "escalate"
+}
+
 test_data_verb_paths_fit_the_matcher if {
 	bad := {p | some p in verb_paths; not fits(p[2])}
 	print("bad verb paths:", bad)

@@ -7,9 +7,9 @@ money := "airlock.payment.money_movement"
 
 setup := "airlock.payment.account_setup"
 
-test_send_money_tool_denied if {
+test_send_money_tool_escalates if {
 	decision := data.airlock.decision with input as fixtures.tool("send_money", {"recipient": "GB00TEST", "amount": 10})
-	decision.action == "deny"
+	decision.action == "escalate"
 	decision.reasons == [{"rule": money, "category": "payment", "message": "tool send_money would move money"}]
 }
 
@@ -53,9 +53,9 @@ test_stripe_cli_reads_allowed if {
 	fixtures.action(fixtures.run(["stripe", "listen", "--forward-to", "localhost:4242"])) == "allow"
 }
 
-test_stripe_post_request_denied if {
+test_stripe_post_request_escalates if {
 	decision := data.airlock.decision with input as fixtures.run(["stripe", "post", "/v1/charges", "-d", "amount=100"])
-	decision.action == "deny"
+	decision.action == "escalate"
 	decision.reasons[0].message == "`stripe post /v1/charges` would move money"
 }
 
@@ -114,15 +114,20 @@ test_sdk_call_without_its_import_allowed if {
 	fixtures.action(fixtures.code(["myorm"], ["Customer.create"])) == "allow"
 }
 
-test_web3_send_denied if {
-	fixtures.action(fixtures.code(["web3"], ["w3.eth.send_transaction"])) == "deny"
+test_web3_send_escalates if {
+	fixtures.action(fixtures.code(["web3"], ["w3.eth.send_transaction"])) == "escalate"
 }
 
-test_money_outcome_can_be_overridden_escalates if {
-	outcomes := {"payment": "deny", money: "escalate"}
+test_account_setup_denied if {
+	fixtures.action(fixtures.tool("create_wallet", {})) == "deny"
+	fixtures.action(fixtures.run(["stripe", "customers", "create", "--email=a@example.com"])) == "deny"
+}
+
+test_money_outcome_follows_category_without_rule_entry_denied if {
+	outcomes := {"payment": "deny"}
 	decision := data.airlock.decision with input as fixtures.tool("send_money", {"amount": 1})
 		with data.airlock.outcomes as outcomes
-	decision.action == "escalate"
+	decision.action == "deny"
 	setup_decision := data.airlock.decision with input as fixtures.tool("create_wallet", {})
 		with data.airlock.outcomes as outcomes
 	setup_decision.action == "deny"

@@ -167,6 +167,61 @@ def test_paths_are_recognised_by_argument_name(
     assert {(p.path, p.op) for p in normalize(tool, arguments).paths} == expected
 
 
+@pytest.mark.parametrize(
+    ("tool", "arguments", "expected"),
+    [
+        ("ssh_connect", {"host": "10.0.0.5", "port": 22}, [("", "10.0.0.5", 22)]),
+        ("connect", {"hostname": "Db.Example", "port": "5432"}, [("", "db.example", 5432)]),
+        ("whois", {"domain": "example.com"}, [("", "example.com", None)]),
+        ("scan", {"target_ip": "192.168.1.0/24"}, [("", "192.168.1.0/24", None)]),
+        ("scan", {"target": "10.0.0.0/16"}, [("", "10.0.0.0/16", None)]),
+        ("scan", {"rhosts": "a.io, b.io:8080"}, [("", "a.io", None), ("", "b.io", 8080)]),
+        ("open", {"hosts": ["a.io"], "protocol": "ssh"}, [("ssh", "a.io", None)]),
+        ("login", {"server": "root@box.example"}, [("", "box.example", None)]),
+        ("fetch", {"host": "https://a.io:8443/x"}, [("https", "a.io", 8443)]),
+        ("book", {"server": "the front desk"}, []),
+        ("copy", {"target": "backup.tar"}, []),
+    ],
+)
+def test_hosts_are_recognised_by_argument_name(
+    tool: str, arguments: Any, expected: list[tuple[str, str, int | None]]
+) -> None:
+    facts = normalize(tool, arguments)
+    assert [(u.scheme, u.host, u.port) for u in facts.urls] == expected
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "expected"),
+    [
+        ("kubectl", {"command": "get pods"}, [["get", "pods"], ["kubectl", "get", "pods"]]),
+        (
+            "run_aws_cli",
+            {"command": "ec2 run-instances"},
+            [["ec2", "run-instances"], ["aws", "ec2", "run-instances"]],
+        ),
+        ("aws", {"command": "aws s3 ls"}, [["aws", "s3", "ls"]]),
+        (
+            "gcloud",
+            {"args": ["compute", "instances", "create"]},
+            [["gcloud", "compute", "instances", "create"]],
+        ),
+        ("aws", {"command": ["s3", "ls"]}, [["s3", "ls"], ["aws", "s3", "ls"]]),
+        # the plain reading stays: a container tool's command is still seen for what it is
+        (
+            "docker_exec",
+            {"command": "cat /etc/shadow"},
+            [["cat", "/etc/shadow"], ["docker", "cat", "/etc/shadow"]],
+        ),
+        ("aws__ec2_run_instances", {"ImageId": "ami-1"}, []),
+        ("search_files", {"args": ["x"]}, []),
+    ],
+)
+def test_tools_named_after_a_cli_get_the_cli_name(
+    tool: str, arguments: Any, expected: list[list[str]]
+) -> None:
+    assert [c.argv for c in normalize(tool, arguments).commands] == expected
+
+
 def test_benign_arguments_yield_no_facts() -> None:
     facts = normalize("send_money", {"recipient": "UK12345678901234567890", "amount": 98.7})
     assert facts == ActionFacts()

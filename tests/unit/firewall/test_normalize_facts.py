@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.firewall.normalize import limits
 from gateway.firewall.normalize.facts import FACT_LIMIT, NUL_BYTES, TRUNCATED_INPUT, Facts
+from gateway.firewall.normalize.words import Word
 from gateway.models import ActionFacts, CodeFacts, Command, Url
 
 
@@ -76,3 +77,28 @@ def test_steps_run_out() -> None:
     assert not facts.step()
     assert facts.out_of_steps()
     assert facts.result().obfuscation == [TRUNCATED_INPUT]
+
+
+def test_written_files_are_remembered_replaced_and_appended() -> None:
+    facts = Facts()
+    facts.remember("a.sh", Word("id\n"))
+    facts.remember("a.sh", Word("whoami\n"), append=True)
+    assert facts.recall("a.sh") == Word("id\nwhoami\n")
+    facts.remember("a.sh", Word("ls\n"))
+    assert facts.recall("a.sh") == Word("ls\n")
+    facts.remember("a.sh", None, append=True)  # unknown text appended: the rest is still known
+    assert facts.recall("a.sh") == Word("ls\n", static=False)
+    facts.remember("a.sh", None)
+    assert facts.recall("a.sh") is None
+    facts.remember("new.sh", Word("id\n"), append=True)
+    assert facts.recall("new.sh") == Word("id\n", static=False)
+
+
+def test_remembered_files_are_capped() -> None:
+    facts = Facts()
+    for i in range(limits.MAX_WRITTEN + 5):
+        facts.remember(f"f{i}", Word("x"))
+    facts.remember("big", Word("x" * (limits.MAX_SCRIPT + 1)))
+    assert facts.recall(f"f{limits.MAX_WRITTEN - 1}") is not None
+    assert facts.recall(f"f{limits.MAX_WRITTEN}") is None
+    assert facts.recall("big") is None

@@ -20,7 +20,8 @@ def paths(command: str) -> set[tuple[str, str]]:
         ("tail -f /var/log/syslog", {("/var/log/syslog", "read")}),
         ("less $HOME/.ssh/id_rsa", {("~/.ssh/id_rsa", "read")}),
         ("base64 -w0 ~/.kube/config", {("~/.kube/config", "read")}),
-        ("ls -la /root/.ssh", {("/root/.ssh", "read")}),
+        ("ls -la /root/.ssh", set()),
+        ("stat ~/.aws/credentials; du -sh ~/models", set()),
         ("cp a b", {("a", "read"), ("b", "write")}),
         ("cp -r a b dir/", {("a", "read"), ("b", "read"), ("dir", "write")}),
         ("cp -t dir a b", {("dir", "write"), ("a", "read"), ("b", "read")}),
@@ -29,6 +30,8 @@ def paths(command: str) -> set[tuple[str, str]]:
         ("ln -s /etc/shadow link", {("/etc/shadow", "read"), ("link", "write")}),
         ("rm -rf /tmp/x", {("/tmp/x", "delete")}),
         ("shred -n 3 -u f", {("f", "delete")}),
+        ("srm -rf /var/log/system.log", {("/var/log/system.log", "delete")}),
+        ("split -b 5000000 dump.bin /tmp/part", {("dump.bin", "read"), ("/tmp/part", "write")}),
         ("rmdir d; unlink f", {("d", "delete"), ("f", "delete")}),
         ("tee -a log", {("log", "write")}),
         ("touch -d yesterday /etc/x", {("/etc/x", "write")}),
@@ -58,7 +61,7 @@ def paths(command: str) -> set[tuple[str, str]]:
         ("cat -- -weird-name", {("-weird-name", "read")}),
         ("echo /etc/passwd", set()),
         ("printf '%s' ~/.ssh/id_rsa", set()),
-        ("docker cp x:/etc/passwd .", set()),
+        ("docker cp x:/etc/passwd .", {(".", "write")}),
     ],
 )
 def test_file_operations(command: str, expected: set[tuple[str, str]]) -> None:

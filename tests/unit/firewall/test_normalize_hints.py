@@ -23,6 +23,10 @@ from gateway.firewall.normalize.hints import Role, key_path_op, role_of, tool_hi
         ("api_key", Role.CREDENTIAL), ("access_token", Role.CREDENTIAL),
         ("max_tokens", Role.NONE), ("next_page_token", Role.NONE), ("file_id", Role.NONE),
         ("recipient", Role.NONE), ("query", Role.NONE), ("", Role.NONE),
+        ("host", Role.HOST), ("target_host", Role.HOST), ("ip_address", Role.HOST),
+        ("domain", Role.HOST), ("RHOSTS", Role.HOST), ("remoteHostname", Role.HOST),
+        ("port", Role.PORT), ("lport", Role.PORT), ("protocol", Role.SCHEME),
+        ("zip", Role.NONE), ("hotel_name", Role.NONE),
     ],
 )  # fmt: skip
 def test_role_of_argument_names(key: str, role: Role) -> None:
@@ -84,3 +88,20 @@ def test_tool_hints(name: str, shell: bool, python: bool, path_op: str, method: 
 )
 def test_credential_kind(key: str, kind: str | None) -> None:
     assert credential_kind(key) == kind
+
+
+@pytest.mark.parametrize(
+    ("name", "cli"),
+    [
+        ("kubectl", "kubectl"),
+        ("run_aws_cli", "aws"),
+        ("mcp__gcloud__invoke", "gcloud"),
+        ("huggingface_cli", "huggingface-cli"),
+        ("aws__ec2_run_instances", None),
+        ("git_commit", None),
+        ("bash", None),
+        ("search", None),
+    ],
+)
+def test_tool_named_after_a_cli(name: str, cli: str | None) -> None:
+    assert tool_hints(name).cli == cli

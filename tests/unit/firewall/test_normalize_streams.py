@@ -46,6 +46,11 @@ ENCODED = base64.b64encode(b"id -u").decode()
         (("base64", "-d"), Word("", static=False, origin=REMOTE), Word("", False, REMOTE)),
         (("curl", "https://a.io"), None, Word("", static=False, origin=REMOTE)),
         (("ls",), Word("x"), None),
+        (("which", "python3"), None, Word("python3\n")),
+        (("command", "-v", "python3"), None, Word("python3\n")),
+        (("type", "-P", "aws"), None, Word("aws\n")),
+        (("command", "python3"), None, None),
+        (("which",), None, None),
     ],
 )
 def test_output(argv: tuple[str, ...], stdin: Word | None, expected: Word | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.firewall.normalize import normalize
-from gateway.firewall.normalize.wrappers import unwrap
+from gateway.firewall.normalize.wrappers import WRAPPERS, unwrap
 
 
 def commands(command: str) -> list[tuple[str, list[str]]]:
@@ -48,7 +48,7 @@ def commands(command: str) -> list[tuple[str, list[str]]]:
     ],
 )
 def test_wrappers_are_stripped(command: str) -> None:
-    found = [(p, argv) for p, argv in commands(command) if p not in ("find",)]
+    found = [(p, argv) for p, argv in commands(command) if p not in (*WRAPPERS, "find")]
     assert len(found) == 1
     program, argv = found[0]
     assert program == "aws"
@@ -75,6 +75,49 @@ def test_a_wrapper_with_nothing_to_run_is_the_command(command: str, program: str
     assert [p for p, _ in commands(command)] == [program]
 
 
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            "sudo -u x env A=1 timeout 5 nohup aws s3 ls",
+            [
+                ("sudo", ["sudo", "-u", "x"]),
+                ("env", ["env", "A=1"]),
+                ("timeout", ["timeout", "5"]),
+                ("nohup", ["nohup"]),
+                ("aws", ["aws", "s3", "ls"]),
+            ],
+        ),
+        ("setsid -f ./agent", [("setsid", ["setsid", "-f"]), ("agent", ["./agent"])]),
+        ("torsocks curl x.io", [("torsocks", ["torsocks"]), ("curl", ["curl", "x.io"])]),
+        # an assignment before a command changes its environment exactly as `env` would
+        ("A=1 B=$x aws s3 ls", [("env", ["env", "A=1", "B=$x"]), ("aws", ["aws", "s3", "ls"])]),
+    ],
+)
+def test_wrappers_are_commands_of_their_own(
+    command: str, expected: list[tuple[str, list[str]]]
+) -> None:
+    assert commands(command) == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "path"),
+    [
+        ("LD_PRELOAD=/tmp/hook.so ls", "/tmp/hook.so"),
+        ("env LD_PRELOAD=/tmp/a.so:/tmp/b.so ls", "/tmp/b.so"),
+        ("sudo DYLD_INSERT_LIBRARIES=/tmp/x.dylib /Applications/App", "/tmp/x.dylib"),
+    ],
+)
+def test_preloaded_libraries_are_executed(command: str, path: str) -> None:
+    facts = normalize("bash", {"command": command})
+    assert (path, "exec") in {(p.path, p.op) for p in facts.paths}
+
+
+def test_urls_in_the_environment_are_destinations() -> None:
+    facts = normalize("bash", {"command": "OPENAI_BASE_URL=https://proxy.example/v1 python a.py"})
+    assert [(u.host, u.path) for u in facts.urls] == [("proxy.example", "/v1")]
+
+
 def test_env_split_string_is_parsed() -> None:
     assert commands("env -S 'aws s3' ls") == [("aws", ["aws", "s3", "ls"])]
 
@@ -94,7 +137,7 @@ def test_raw_keeps_the_wrapper() -> None:
 )
 def test_wrapper_options_can_name_files(command: str, path: str, op: str) -> None:
     facts = normalize("bash", {"command": command})
-    assert [c.program for c in facts.commands] == ["aws"]
+    assert facts.commands[-1].program == "aws"
     assert (path, op) in {(p.path, p.op) for p in facts.paths}
 
 
