@@ -25,7 +25,7 @@ default active := false
 
 active if count(cli_hits) > 0
 
-active if count(program_hits) > 0
+active if count(lib.live(program_hits)) > 0
 
 active if count(lib.urls) > 0
 
@@ -34,7 +34,7 @@ active if count(lib.code_calls) > 0
 # The data tables narrowed to this call's programs (see lib.commands).
 cli_hits := object.filter(data.airlock.compute_cli, lib.programs)
 
-program_hits := lib.live(object.filter(data.airlock.instance_creation.programs, lib.programs))
+program_hits := object.filter(data.airlock.instance_creation.programs, lib.programs)
 
 # METADATA
 # title: a cloud or cluster CLI creates compute

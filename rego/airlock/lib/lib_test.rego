@@ -78,6 +78,29 @@ operand_list_known(spec, _) if not spec.operand
 
 operand_list_known(spec, category) if is_array(operand_lists[category][spec.operand])
 
+# An entry's `when` words must include the first word of each of its verb paths, or a
+# command running one of them would not wake the category.
+test_data_when_words_cover_verb_paths if {
+	bad := {[category, program, seq] |
+		some category, table in program_tables
+		some program, entry in table
+		is_array(entry.when)
+		count(entry.when) > 0
+		some spec in array.concat(object.get(entry, "specs", []), object.get(entry, "transfers", []))
+		some seq in object.get(spec, "verbs", [])
+		not seq[0] in entry.when
+	} | {[category, program, seq] |
+		some category, table in program_tables
+		some program, entry in table
+		is_array(entry.when)
+		count(entry.when) > 0
+		some seq in object.get(entry, "hub", [])
+		not seq[0] in entry.when
+	}
+	print("verb paths outside when:", bad)
+	count(bad) == 0
+}
+
 test_data_path_classes_have_all_four_lists if {
 	classes := object.union(
 		{name: class | some name, class in data.airlock.persistence.path_classes},

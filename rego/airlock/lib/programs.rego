@@ -121,11 +121,12 @@ after_ok(ws, spec) if {
 	contains(ws[k + 1], spec.after[1])
 }
 
-# The entries of a narrowed program table that can apply to this call: an entry with
-# `when` words (or `when_prefix` prefixes) applies only if one of them is among the
+# The entries of a narrowed program table that wake the category for this call: an entry
+# with `when` words (or `when_prefix` prefixes) wakes it only if one of them is among the
 # call's arguments, so that `git status` or `find . -name x` does not wake a category
-# whose rules are about `git push` or `find -delete`. Data tests hold `when` to the
-# first words of the entry's verb paths.
+# whose rules are about `git push` or `find -delete` (`"when": []`: never by itself, as
+# for echo, which matters only with a path the call writes, itself a reason to wake).
+# Data tests hold `when` to the first words of the entry's verb paths.
 live(hits) := {name: entry | some name; entry := hits[name]; awake(entry)}
 
 awake(entry) if {

@@ -24,7 +24,7 @@ findings := found | named if {
 
 default active := false
 
-active if count(program_hits) > 0
+active if count(lib.live(program_hits)) > 0
 
 active if count(lib.written) > 0
 
@@ -37,7 +37,7 @@ rule(name) := concat(".", ["airlock", category, name])
 # The program table narrowed to this call's programs (see lib.commands). An entry's
 # `specs` are matched by lib.spec_matches; its `roles` say which of the rules below
 # look at the program.
-program_hits := lib.live(object.filter(conf.programs, lib.programs))
+program_hits := object.filter(conf.programs, lib.programs)
 
 has_role(c, role) if role in program_hits[c.program].roles
 

@@ -28,7 +28,7 @@ findings := found | named if {
 
 default active := false
 
-active if count(program_hits) > 0
+active if count(lib.live(program_hits)) > 0
 
 active if count(lib.urls) > 0
 
@@ -41,7 +41,7 @@ rule(name) := concat(".", ["airlock", category, name])
 # `hub` (verb paths that upload to a model hub), `upload` (an HTTP client's upload
 # options), `archive` (an archiver's create modes) and `roles` (which rules below look
 # at the program).
-program_hits := lib.live(object.filter(conf.programs, lib.programs))
+program_hits := object.filter(conf.programs, lib.programs)
 
 has_role(c, role) if role in program_hits[c.program].roles
 
