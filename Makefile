@@ -13,7 +13,7 @@ CI ?=
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 export AIRLOCK_OPA_BIN := $(OPA)
 
-.PHONY: help install run test lint typecheck rego services bench clean
+.PHONY: help install run test lint typecheck rego services bench soak clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -81,6 +81,10 @@ $(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml
 # About 10 minutes on 2 cores; BENCH_ARGS=--quick for a smoke run (tests/bench/run.py --help).
 bench: install services $(BIN)/.bench-installed  ## gateway vs direct vs LiteLLM proxy: wrk table, TTFT, RSS
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
+
+# About 6 minutes; SOAK_ARGS="--duration 60 --rate 50" for a shorter one (tests/bench/soak.py --help).
+soak: install services  ## 5 min of steady load on a Redis-state gateway, Redis restarted midway
+	$(BIN)/python tests/bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache

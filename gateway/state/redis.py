@@ -51,6 +51,7 @@ several scopes, so a Redis Cluster would need the scopes of one agent in one has
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from importlib import resources
@@ -139,6 +140,7 @@ class RedisStore:
             for name in ("admit", "tool_calls", "settle", "revoke")
         }
         self._loaded = False
+        self._flushing: asyncio.Future[None] | None = None
 
     def _redact(self, e: Exception) -> str:
         text = str(e) or type(e).__name__
@@ -147,9 +149,21 @@ class RedisStore:
     def _fail(self, e: Exception) -> StateError:
         metrics.state_error("state")
         lost = isinstance(e, RedisConnectionError | RedisTimeoutError | OSError)
+        if lost and self._flushing is None:
+            # One dead connection means the idle ones of its time are dead too (Redis went
+            # away): close them all now, or each would fail one request after Redis is back.
+            self._flushing = asyncio.ensure_future(self._flush_idle())
         return StateError(
             f"redis {'unavailable' if lost else 'failed'}: {type(e).__name__}: {self._redact(e)}"
         )
+
+    async def _flush_idle(self) -> None:
+        try:
+            await self._client.connection_pool.disconnect(inuse_connections=False)
+        except (RedisError, OSError):
+            pass  # closing a dead socket may fail; the pool forgets it either way
+        finally:
+            self._flushing = None
 
     async def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
         try:

@@ -11,8 +11,10 @@ counted from when a request was due, so a stalled gateway shows in the tail inst
 slowing the client down. At `--outage-at` seconds Redis is stopped, left down `--outage`
 seconds and started again on the same port.
 
-The outage window runs from the stop until the gateway's first success after Redis is back;
-a request belongs to it when its lifetime overlaps that window. 503 is expected there and
+The outage window runs from the stop until the gateway's first success after Redis is back
+(Redis counts as back when it answers our PING: the gateway may succeed a few ms sooner, so
+the recovery time can be slightly negative); a request belongs to the window when its
+lifetime overlaps it. 503 is expected there and
 nowhere else. Prints a table and writes JSON (tests/bench/results/soak.json, service logs in
 tests/bench/results/soak-logs/). Exit status 1 when a request outside the window failed or
 the gateway did not answer successfully within `--max-recovery` seconds of Redis's return.
@@ -51,6 +53,7 @@ class Sample:
     due: float
     done: float
     outcome: str  # "200", another status, "unexpected" (200 without the answer) or an error name
+    detail: str = ""  # the start of a failed request's answer, to see why
 
     @property
     def ok(self) -> bool:
@@ -117,14 +120,17 @@ async def _one(
     content = f"scenario:one_tool_call nonce={nonce}" if tool else "scenario:text"
     needle = f"/tmp/{nonce}" if tool else "ready to help"
     body = {"model": MODEL, "messages": [{"role": "user", "content": content}]}
+    detail = ""
     try:
         r = await client.post(f"{target.url}/chat/completions", json=body)
         outcome = str(r.status_code)
         if r.status_code == 200 and needle not in r.text:
             outcome = "unexpected"
+        if outcome != "200":
+            detail = r.text[:300]
     except httpx.HTTPError as exc:
-        outcome = type(exc).__name__
-    return Sample("tool" if tool else "text", due, time.monotonic() - t0, outcome)
+        outcome, detail = type(exc).__name__, str(exc)[:300]
+    return Sample("tool" if tool else "text", due, time.monotonic() - t0, outcome, detail)
 
 
 async def _restart_redis(redis: RedisServer, at: float, seconds: float, t0: float) -> Outage:
@@ -203,7 +209,8 @@ def summarize(samples: list[Sample], outage: Outage, max_recovery: float) -> dic
     after = [s.done for s in samples if s.ok and s.due >= outage.down]
     first_ok = min(after) if after else None
     recovered = first_ok is not None and first_ok - outage.up <= max_recovery
-    end = first_ok if first_ok is not None else outage.up + max_recovery
+    # Redis is "back" once it answers our PING; the gateway may get there a few ms sooner
+    end = max(first_ok, outage.up) if first_ok is not None else outage.up + max_recovery
     window = [s for s in samples if s.done >= outage.stop and s.due <= end]
     inside = set(map(id, window))
     outside = [s for s in samples if id(s) not in inside]
