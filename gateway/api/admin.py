@@ -13,12 +13,12 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.api.body import read_json
+from gateway.api.errors import json_response
 from gateway.api.services import Services
 from gateway.config import Budget, Limits
 from gateway.errors import (
@@ -65,10 +65,6 @@ def _public(record: KeyRecord) -> dict[str, Any]:
     }
 
 
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status, media_type="application/json")
-
-
 async def create_key(request: Request) -> Response:
     services: Services = request.app.state.services
     _authorize(request, services)
@@ -89,14 +85,14 @@ async def create_key(request: Request) -> Response:
         created=time.time(),
     )
     await services.store.put_key(record)
-    return _json({**_public(record), "key": key}, 201)
+    return json_response({**_public(record), "key": key}, 201)
 
 
 async def list_keys(request: Request) -> Response:
     services: Services = request.app.state.services
     _authorize(request, services)
     records = await services.store.list_keys()
-    return _json({"data": [_public(r) for r in sorted(records, key=lambda r: r.created)]})
+    return json_response({"data": [_public(r) for r in sorted(records, key=lambda r: r.created)]})
 
 
 async def revoke_key(request: Request) -> Response:
@@ -106,7 +102,7 @@ async def revoke_key(request: Request) -> Response:
     record = await services.store.revoke_key(key_id)
     if record is None:
         raise NotFoundError(f"No key with id {key_id!r}.")
-    return _json(_public(record))
+    return json_response(_public(record))
 
 
 async def reload_policy(request: Request) -> Response:
@@ -126,7 +122,7 @@ async def reload_policy(request: Request) -> Response:
         "previous_revision": result.previous,
     }
     if result.error is None:
-        return _json(body)
+        return json_response(body)
     message = f"The policy did not load; revision {result.revision} still serves: {result.error}"
     error = {"message": message, "type": "invalid_request_error", "code": "policy_reload_failed"}
-    return _json({"error": {**error, "param": None}, **body}, 422)
+    return json_response({"error": {**error, "param": None}, **body}, 422)

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.api.body import read_json
+from gateway.api.errors import json_response
 from gateway.api.services import Services
 from gateway.approvals.base import Approval, ApprovalEvent, Status
 from gateway.approvals.codec import is_live
@@ -47,10 +48,6 @@ def public(approval: Approval, now: float) -> dict[str, Any]:
     left = approval.expires - now if is_live(approval, now) else 0.0
     data["seconds_left"] = round(max(left, 0.0), 3)
     return data
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status, media_type="application/json")
 
 
 def _digest(token: str) -> bytes:
@@ -94,7 +91,7 @@ async def list_approvals(request: Request) -> Response:
         raise RequestError(f"Invalid 'limit': expected 1 to {LIST_LIMIT}.", param="limit")
     found = await services.approvals.list(status, int(raw_limit))
     now = time.time()
-    return _json({"data": [public(a, now) for a in found]})
+    return json_response({"data": [public(a, now) for a in found]})
 
 
 async def get_approval(request: Request) -> Response:
@@ -104,7 +101,7 @@ async def get_approval(request: Request) -> Response:
     approval = await services.approvals.get(approval_id)
     if approval is None:
         raise NotFoundError(f"No approval with id {approval_id!r}.")
-    return _json(public(approval, time.time()))
+    return json_response(public(approval, time.time()))
 
 
 async def _verdict(request: Request) -> Verdict:
@@ -130,7 +127,7 @@ async def _decide(request: Request, approve: bool) -> Response:
         raise RequestError("A reason is required to deny a call.", param="reason")
     approval_id = request.path_params["approval_id"]
     decided = await services.approvals.decide(approval_id, approve, name, reason)
-    return _json(public(decided, time.time()))
+    return json_response(public(decided, time.time()))
 
 
 async def approve(request: Request) -> Response:

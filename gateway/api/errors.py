@@ -6,6 +6,7 @@ This is the only place where Airlock's exceptions become HTTP statuses.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
@@ -37,6 +38,11 @@ REQUEST_ID = "x-airlock-request-id"
 DECISION = "x-airlock-decision"
 
 
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """Any JSON answer of the gateway's own (not a provider's, which passes as bytes)."""
+    return Response(orjson.dumps(data), status, headers, media_type="application/json")
+
+
 def envelope(
     status: int,
     message: str,
@@ -46,7 +52,7 @@ def envelope(
     headers: dict[str, str] | None = None,
 ) -> Response:
     body = {"error": {"message": message, "type": kind, "code": code, "param": param}}
-    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+    return json_response(body, status, headers)
 
 
 def _classify(exc: AirlockError) -> tuple[int, str, str | None]:

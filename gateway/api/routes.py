@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import Awaitable
 
-import orjson
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,16 +14,13 @@ from gateway import metrics, ui
 from gateway.api import admin, approvals, errors
 from gateway.api.body import CHAT_REQUEST_SCHEMA
 from gateway.api.chat import chat_completions
+from gateway.api.errors import json_response
 from gateway.api.services import Services
 from gateway.errors import AirlockError, StateError
 
 STARTED = int(time.time())
 READY_TIMEOUT_SECONDS = 2.0
 PROBE_APPROVAL = "apr_readyz"  # never created: reading it exercises the approvals store
-
-
-def _json(data: object, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status, media_type="application/json")
 
 
 async def list_models(request: Request) -> Response:
@@ -34,11 +30,11 @@ async def list_models(request: Request) -> Response:
         {"id": name, "object": "model", "created": STARTED, "owned_by": "airlock"}
         for name in services.upstreams.router.model_names
     ]
-    return _json({"object": "list", "data": models})
+    return json_response({"object": "list", "data": models})
 
 
 async def healthz(_: Request) -> Response:
-    return _json({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 async def readyz(request: Request) -> Response:
@@ -49,7 +45,7 @@ async def readyz(request: Request) -> Response:
     """
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None:
-        return _json({"status": "starting"}, 503)
+        return json_response({"status": "starting"}, 503)
     engine = services.firewall.engine
     status: dict[str, object] = {
         "engine": engine.name,
@@ -66,8 +62,8 @@ async def readyz(request: Request) -> Response:
     )
     failed = [p for p in problems if p is not None]
     if failed:
-        return _json({"status": "unavailable", "reason": "; ".join(failed), **status}, 503)
-    return _json({"status": "ready", **status})
+        return json_response({"status": "unavailable", "reason": "; ".join(failed), **status}, 503)
+    return json_response({"status": "ready", **status})
 
 
 async def _probe(what: str, check: Awaitable[object]) -> str | None:

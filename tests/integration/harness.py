@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,8 +71,11 @@ def config(upstream: str, **sections: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def running_gateway(tmp: Path, settings: dict[str, Any]) -> Iterator[Gateway]:
-    """One `airlock serve` process on a free port, with its audit file and log in `tmp`."""
+def running_gateway(
+    tmp: Path, settings: dict[str, Any], serve_args: Sequence[str] = ()
+) -> Iterator[Gateway]:
+    """One `airlock serve` process on a free port, with its audit file and log in `tmp`;
+    `serve_args` are further options for `airlock serve` (e.g. `--workers 2`)."""
     port = free_port()
     tmp.mkdir(parents=True, exist_ok=True)
     audit_path, log_path = tmp / f"audit-{port}.jsonl", tmp / f"gateway-{port}.log"
@@ -90,6 +93,7 @@ def running_gateway(tmp: Path, settings: dict[str, Any]) -> Iterator[Gateway]:
                 str(config_path),
                 "--port",
                 str(port),
+                *serve_args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

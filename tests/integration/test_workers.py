@@ -11,63 +11,36 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import ROOT, free_port, stop, wait_for_http
-from tests.integration.harness import AGENT_KEY, config
+from tests.conftest import ROOT
+from tests.integration.harness import AGENT_KEY, config, running_gateway
 from tests.integration.redis_fixture import start_redis
-
-
-def serve(config_path: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway.cli",
-            "serve",
-            "--config",
-            str(config_path),
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
 
 
 def test_workers_share_one_limit(scripted_upstream: str, tmp_path: Path) -> None:
     redis = start_redis(tmp_path / "redis")
     settings = config(scripted_upstream, state={"redis_url": redis.url})
     settings["keys"][0]["limits"] = {"requests_per_minute": 9}
-    path = tmp_path / "airlock.yaml"
-    path.write_text(yaml.safe_dump(settings))
-    port = free_port()
-    proc = serve(path, port, 2)
+    body = {"model": "gpt-test", "messages": [{"role": "user", "content": "scenario:text"}]}
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/readyz", proc, timeout=60)
-        body = {"model": "gpt-test", "messages": [{"role": "user", "content": "scenario:text"}]}
+        with running_gateway(tmp_path / "gw", settings, ["--workers", "2"]) as gw:
 
-        async def burst() -> list[int]:
-            async with httpx.AsyncClient(timeout=30) as client:
-                responses = await asyncio.gather(
-                    *(
-                        client.post(
-                            f"http://127.0.0.1:{port}/v1/chat/completions",
-                            json=body,
-                            headers={"authorization": f"Bearer {AGENT_KEY}"},
+            async def burst() -> list[int]:
+                async with httpx.AsyncClient(timeout=30) as client:
+                    responses = await asyncio.gather(
+                        *(
+                            client.post(
+                                gw.base_url + "/chat/completions",
+                                json=body,
+                                headers={"authorization": f"Bearer {AGENT_KEY}"},
+                            )
+                            for _ in range(20)
                         )
-                        for _ in range(20)
                     )
-                )
-            return [r.status_code for r in responses]
+                return [r.status_code for r in responses]
 
-        statuses = asyncio.run(burst())
+            statuses = asyncio.run(burst())
         assert statuses.count(200) == 9 and statuses.count(429) == 11
     finally:
-        stop(proc)
-        assert proc.stderr is not None
-        proc.stderr.close()
         redis.stop()
 
 
