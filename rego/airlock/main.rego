@@ -16,6 +16,7 @@ import data.airlock.obfuscation
 import data.airlock.payment
 import data.airlock.persistence
 import data.airlock.quarantine
+import data.airlock.screen
 import data.airlock.weight_exfiltration
 
 actions := {"allow", "deny", "escalate"}
@@ -24,7 +25,39 @@ actions := {"allow", "deny", "escalate"}
 # entrypoint: true
 decision := {"action": action, "reasons": reasons}
 
-findings := ((((instance_creation.findings | payment.findings) | (credential_use.findings | weight_exfiltration.findings)) | ((network_exploitation.findings | persistence.findings) | monitoring_evasion.findings)) | (obfuscation.findings | quarantine.findings)) | input_findings
+findings := (((asked_instance_creation | asked_payment) | (asked_credential_use | asked_weight_exfiltration)) | ((asked_network_exploitation | asked_persistence) | asked_monitoring_evasion)) | ((obfuscation.findings | quarantine.findings) | input_findings)
+
+# Only the categories the screen (screen/screen.rego) finds the call could concern are
+# asked; asking the others is most of what a quiet call would cost.
+asked_credential_use := credential_use.findings if {
+	"credential_use" in screen.awake
+} else := none
+
+asked_instance_creation := instance_creation.findings if {
+	"instance_creation" in screen.awake
+} else := none
+
+asked_monitoring_evasion := monitoring_evasion.findings if {
+	"monitoring_evasion" in screen.awake
+} else := none
+
+asked_network_exploitation := network_exploitation.findings if {
+	"network_exploitation" in screen.awake
+} else := none
+
+asked_payment := payment.findings if {
+	"payment" in screen.awake
+} else := none
+
+asked_persistence := persistence.findings if {
+	"persistence" in screen.awake
+} else := none
+
+asked_weight_exfiltration := weight_exfiltration.findings if {
+	"weight_exfiltration" in screen.awake
+} else := none
+
+none := {f | some f in []}
 
 # Input this policy does not understand is a reason to deny, not to skip the rules.
 # (The checks sit in helper rules: OPA reads `not is_object(input.action)` as

@@ -1,0 +1,93 @@
+# METADATA
+# title: Screen
+# description: |
+#   Which categories a call could concern, found once per query from facts every
+#   category reads. Most calls concern none (ls, a build, a test run) or one; yet
+#   rego-cpp spends 0.1-0.6 ms on each category's own gate and tool-name rule even
+#   when they find nothing. main.rego asks only the categories named in `awake`.
+#
+#   `awake` must name a category whenever any of its rules could fire: it is a
+#   superset of each category's gate (`active`, `named`, and credential_use's rule
+#   preconditions). So every program a category's tables name is in `programs`
+#   (data.json: initial → program → categories; rego-cpp looks a key up by scanning
+#   the object, which costs 0.2 ms in one of 461 keys and little in one of 30), and a
+#   new kind of fact a rule starts reading needs its line here. The screen tests hold `programs` to every table, and the
+#   corpus test (tests/integration/test_corpus_quality.py) checks on every case that a
+#   category left asleep finds nothing.
+package airlock.screen
+
+import data.airlock.credential_use
+import data.airlock.lib
+import data.airlock.network_exploitation
+
+categories := [
+	"credential_use", "instance_creation", "monitoring_evasion", "network_exploitation",
+	"payment", "persistence", "weight_exfiltration",
+]
+
+# Each line costs rego-cpp one builtin or rule reference, so the cheap fact tests come
+# first and each category's costlier tests are its own rules below.
+awake := {c |
+	some p in lib.programs
+	some c in data.airlock.screen.programs[substring(p, 0, 1)][p]
+} | by_facts
+
+by_facts contains c if {
+	lib.named_tool
+	some c in categories
+}
+
+by_facts contains c if {
+	count(input.action.urls) > 0
+	some c in ["credential_use", "instance_creation", "monitoring_evasion", "payment", "weight_exfiltration"]
+}
+
+by_facts contains c if {
+	input.action.code != null
+	some c in ["instance_creation", "network_exploitation", "payment", "weight_exfiltration"]
+}
+
+# Paths: written ones concern persistence and monitoring, deleted ones monitoring, socket
+# paths (/dev/tcp/…) network exploitation; read ones reach credential_use's rules only
+# through its path hints (below).
+by_facts contains c if {
+	count(lib.written) > 0
+	some c in ["monitoring_evasion", "persistence"]
+}
+
+by_facts contains "monitoring_evasion" if count(lib.deleted) > 0
+
+by_facts contains "network_exploitation" if count(network_exploitation.probed_sockets) > 0
+
+by_facts contains "credential_use" if credential_use_facts
+
+by_facts contains "monitoring_evasion" if {
+	strings.any_prefix_match(lib.raws, data.airlock.monitoring_evasion.provider_assignments)
+}
+
+by_facts contains "persistence" if {
+	strings.any_prefix_match(lib.raws, data.airlock.persistence.preload_variables)
+}
+
+by_facts contains "persistence" if {
+	strings.any_prefix_match(lib.raws, data.airlock.persistence.detaching_wrappers)
+}
+
+by_facts contains "network_exploitation" if count(network_exploitation.capture_named) > 0
+
+# credential_use has no gate of its own; these are its rules' preconditions that the
+# lines above do not cover: secrets, credential flags on any program, credential file
+# hints among the arguments and read paths, and a dumping tool named with an extension
+# (laZagne.py).
+default credential_use_facts := false
+
+credential_use_facts if count(input.action.secrets) > 0
+
+credential_use_facts if strings.any_prefix_match(lib.arg_list, data.airlock.credential_flags)
+
+credential_use_facts if credential_use.hinted
+
+credential_use_facts if {
+	some p in lib.programs
+	contains(p, ".")
+}
