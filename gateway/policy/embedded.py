@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import orjson
 
 from gateway.errors import PolicyError
-from gateway.models import Decision, PolicyInput
+from gateway.models import Decision, JSONValue, PolicyInput
 from gateway.policy.base import gather_decisions
 from gateway.policy.files import PolicyFiles
 from gateway.policy.rego_cpp import RegoWorker, refuse_unknown_functions
@@ -64,18 +64,18 @@ class EmbeddedEngine:
         if self._closed:
             raise PolicyError("embedded engine is closed")
         try:
-            input_json = orjson.dumps(policy_input).decode()
+            value = orjson.loads(orjson.dumps(policy_input))
         except orjson.JSONEncodeError as exc:
             raise PolicyError(f"policy input cannot be serialized: {exc}") from exc
         try:
             async with asyncio.timeout(self._timeout):
                 worker = await self._idle.get()
-                job = self._submit(worker, input_json)
+                job = self._submit(worker, value)
                 return await asyncio.wrap_future(job)
         except TimeoutError:
             raise PolicyError(f"embedded evaluation timed out after {self._timeout}s") from None
 
-    def _submit(self, worker: RegoWorker, input_json: str) -> Future[Decision]:
+    def _submit(self, worker: RegoWorker, value: JSONValue) -> Future[Decision]:
         loop = asyncio.get_running_loop()
 
         def give_back(_: Future[Decision]) -> None:
@@ -85,7 +85,7 @@ class EmbeddedEngine:
                 loop.call_soon_threadsafe(self._idle.put_nowait, worker)
 
         try:
-            job = self._threads.submit(worker.decide, input_json)
+            job = self._threads.submit(worker.decide, value)
         except RuntimeError:  # shut down by aclose
             self._idle.put_nowait(worker)
             raise PolicyError("embedded engine is closed") from None

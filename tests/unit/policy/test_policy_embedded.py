@@ -4,11 +4,13 @@ import asyncio
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from gateway.errors import ConfigError, MissingBuiltinError, PolicyError
 from gateway.models import Decision, Reason
 from gateway.policy import EmbeddedEngine, load_engine, load_policy_files
+from gateway.policy.rego_cpp import RegoWorker
 from tests.unit.policy.samples import POLICY, policy_input, write_policy
 
 MAIN_ONLY = "package airlock\n\n"
@@ -51,11 +53,62 @@ async def test_allow_deny_escalate_with_reasons(tmp_path: Path) -> None:
 
 
 async def test_strings_with_quotes_newlines_and_unicode_survive(tmp_path: Path) -> None:
-    # rego-cpp mishandles such strings unless input is passed as JSON text (see embedded.py)
+    # rego-cpp mishandles such strings unless they are handed over escaped (see rego_cpp.py)
     engine = await engine_for(tmp_path, POLICY)
     raw = 'pay --to "Eve \\"the\\" 🦊"\n\tamount=5 \\ é \x01'
     [decision] = await engine.evaluate([policy_input(raw)])
     assert decision == Decision("deny", [Reason("airlock.payment.echo", "payment", raw)])
+
+
+ECHO = r"""package airlock
+
+decision := [input, count(input.s), upper(input.s), same, zero, object.get(input.o, "q\"k", "-")]
+
+default same := false
+
+same if input.s == "a\"b\\c\n é 🦊"
+
+default zero := false
+
+zero if input.n == 0
+"""
+
+TRICKY: list[object] = [
+    'a"b\\c\n é 🦊',
+    "\x00\x01\x1f\u2028",
+    "",
+    0,
+    -1,
+    2**63 - 1,
+    -(2**63),
+    2**63,  # beyond int64: sent as text
+    0.0,
+    -0.0,
+    0.5,
+    1e-6,
+    1e-7,  # more than six decimals: sent as text
+    123456.789012,
+    999999999.5,
+    1e9 + 0.5,  # at the float limit: sent as text
+    1e20,
+    3.0,
+    True,
+    False,
+    None,
+]
+
+
+@pytest.mark.parametrize("value", TRICKY, ids=repr)
+def test_built_input_is_the_document_json_text_gives(tmp_path: Path, value: object) -> None:
+    # The worker builds the input as a node (rego_cpp.py); rego-cpp must see the same
+    # document as when it parses the input's JSON text, strings and numbers alike.
+    worker = RegoWorker(load_policy_files([write_policy(tmp_path, {"echo.rego": ECHO})]))
+    text = value if isinstance(value, str) else "x"
+    document = {"s": text, "n": value, "o": {'q"k': [value]}}
+    worker._set_input(document)
+    built = worker._query()
+    worker._interpreter.set_input_term(orjson.dumps(document).decode())
+    assert built == worker._query()
 
 
 async def test_evaluate_keeps_input_order_and_empty_batch(tmp_path: Path) -> None:
