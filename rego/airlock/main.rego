@@ -25,7 +25,11 @@ actions := {"allow", "deny", "escalate"}
 # entrypoint: true
 decision := {"action": action, "reasons": reasons}
 
-findings := (((asked_instance_creation | asked_payment) | (asked_credential_use | asked_weight_exfiltration)) | ((asked_network_exploitation | asked_persistence) | asked_monitoring_evasion)) | ((obfuscation.findings | quarantine.findings) | input_findings)
+findings := always_asked if {
+	count(screen.awake) == 0
+} else := always_asked | (((asked_instance_creation | asked_payment) | (asked_credential_use | asked_weight_exfiltration)) | ((asked_network_exploitation | asked_persistence) | asked_monitoring_evasion))
+
+always_asked := (obfuscation.findings | quarantine.findings) | input_findings
 
 # Only the categories the screen (screen/screen.rego) finds the call could concern are
 # asked; asking the others is most of what a quiet call would cost.
