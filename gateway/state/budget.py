@@ -10,11 +10,17 @@ from gateway.state.base import USD, Period, Quota
 # Counters outlive their period by this much, so that a late settlement still finds the key
 # its reservation went to.
 MARGIN_S = 86_400
+DAY_S = 86_400
 
 
 def period_of(unix_seconds: float) -> Period:
     """The UTC day and month containing `unix_seconds`."""
-    at = datetime.fromtimestamp(unix_seconds, UTC)
+    return _period_of_day(int(unix_seconds // DAY_S))
+
+
+@lru_cache(maxsize=4)  # asked several times per request, and the day rarely changes
+def _period_of_day(day_number: int) -> Period:
+    at = datetime.fromtimestamp(day_number * DAY_S, UTC)
     return Period(day=at.strftime("%Y%m%d"), month=at.strftime("%Y%m"))
 
 
