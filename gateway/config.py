@@ -111,6 +111,7 @@ class PolicySettings(_Strict):
     on_error: Literal["deny", "allow"] = "deny"
     on_deny: Literal["rewrite", "error"] = "rewrite"
     watch: bool = False  # reload when the files under `paths` change (polled every second)
+    cache_size: int = Field(default=4096, ge=0)  # decisions kept for repeated calls; 0: off
 
 
 class StateSettings(_Strict):

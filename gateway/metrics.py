@@ -55,6 +55,14 @@ DECISION_RULES = Counter(
     ["action", "rule"],
     registry=REGISTRY,
 )
+POLICY_CACHE = Counter(
+    "airlock_policy_cache",
+    "Tool calls decided from the decision cache (hit) or by the engine (miss).",
+    ["result"],
+    registry=REGISTRY,
+)
+_CACHE_HITS = POLICY_CACHE.labels("hit")
+_CACHE_MISSES = POLICY_CACHE.labels("miss")
 TOOL_CALLS = Counter(
     "airlock_tool_calls",
     "Tool calls by what was enforced: allow (passed to the agent) or block.",
@@ -138,6 +146,13 @@ def upstream_latency(model: str, mode: str, seconds: float) -> None:
     if child is None:
         child = _upstreams[(model, mode)] = UPSTREAM_LATENCY.labels(model, mode)
     child.observe(seconds)
+
+
+def policy_cache(hits: int, misses: int) -> None:
+    if hits:
+        _CACHE_HITS.inc(hits)
+    if misses:
+        _CACHE_MISSES.inc(misses)
 
 
 def policy_latency(engine: str, seconds: float) -> None:

@@ -32,6 +32,7 @@ from gateway.errors import AirlockError, ConfigError, PolicyError
 from gateway.firewall.decide import Firewall
 from gateway.models import Decision, PolicyInput
 from gateway.policy import EmbeddedEngine, OpaEngine, PolicyEngine, PolicyFiles, load_policy_files
+from gateway.policy.cache import cached
 
 log = logging.getLogger("airlock.policy")
 
@@ -196,16 +197,19 @@ class PolicyReloader:
 
 
 async def _build(policy: PolicySettings, files: PolicyFiles) -> PolicyEngine:
+    engine: PolicyEngine
     if policy.engine == "embedded":
         # compiling takes tens of milliseconds of CPU: not on the event loop
-        return await asyncio.to_thread(
+        engine = await asyncio.to_thread(
             EmbeddedEngine, files, timeout_seconds=policy.timeout_seconds
         )
-    if policy.engine == "opa":
-        return await OpaEngine.connect(
+    elif policy.engine == "opa":
+        engine = await OpaEngine.connect(
             policy.opa_url, files, push=policy.opa_push, timeout_seconds=policy.timeout_seconds
         )
-    raise ConfigError(f"unknown policy engine {policy.engine!r}; expected embedded or opa")
+    else:
+        raise ConfigError(f"unknown policy engine {policy.engine!r}; expected embedded or opa")
+    return cached(engine, files, policy.cache_size)
 
 
 def _fingerprint(paths: Sequence[Path]) -> tuple[tuple[str, int, int], ...] | None:

@@ -128,3 +128,25 @@ def _directive(keyword: str, rest: list[tuple[str, str]], module: _Module) -> No
         return  # `import input…`, `import rego.v1`, `import future.keywords…`
     alias = words[2] if len(words) >= 3 and words[1] == "as" else target.rsplit(".", 1)[-1]
     module.aliases[alias] = target
+
+
+def usage_fields_read(modules: Mapping[str, str]) -> frozenset[str] | None:
+    """The fields of `input.usage` the policy reads, or None when it may read any of them.
+
+    Only `input.usage.<field>` names a field; `input`, `input.usage` or `input[…]` taken
+    whole (or imported) may reach every field.
+    """
+    fields: set[str] = set()
+    for text in modules.values():
+        tokens = _tokens(text)
+        for i, (kind, value) in enumerate(tokens):
+            if kind != "ref" or not (value == "input" or value.startswith("input.")):
+                continue
+            if i and tokens[i - 1][1] == ".":
+                continue  # a field named input, as in `x.input`
+            parts = value.split(".")
+            if parts[:2] == ["input", "usage"] and len(parts) > 2:
+                fields.add(parts[2])
+            elif len(parts) < 3 and parts[1:2] in ([], ["usage"]):
+                return None
+    return frozenset(fields)

@@ -135,3 +135,27 @@ def test_metrics_count_state_errors(scripted_upstream: str, tmp_path: Path) -> N
     # listing pending approvals for the gauge failed too, and was counted, not raised
     assert value(after, errors, store="approvals") > value(before, errors, store="approvals")
     assert value(after, "airlock_http_requests_total", route=CHAT, status="503") == 1
+
+
+def test_a_repeated_tool_call_is_decided_from_the_cache(
+    scripted_upstream: str, tmp_path: Path
+) -> None:
+    with running_gateway(tmp_path / "gw", config(scripted_upstream)) as gw:
+        _, before = scrape(gw)
+        for _ in range(2):
+            answer = chat(gw, "scenario:one_tool_call nonce=again")
+            assert answer.headers["x-airlock-decision"] == "allow"
+        # after a denial the quarantine's input (recent denials) differs: evaluated anew
+        assert chat(gw, "scenario:forbidden_only").headers["x-airlock-decision"] == "deny"
+        assert (
+            chat(gw, "scenario:one_tool_call nonce=again").headers["x-airlock-decision"] == "allow"
+        )
+        _, after = scrape(gw)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("airlock_policy_cache_total", result="miss") == 3
+    assert grew("airlock_policy_cache_total", result="hit") == 1
+    assert grew("airlock_decisions_total", action="allow") == 3  # each recorded and enforced
+    assert grew("airlock_tool_calls_total", enforced="allow") == 3

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.policy.calls import scan_calls
+from gateway.policy.calls import scan_calls, usage_fields_read
 from tests.unit.policy.samples import POLICY
 
 LIB = """package airlock.lib
@@ -103,3 +103,23 @@ def test_sample_policy_calls_only_builtins_regopy_has() -> None:
     found = scan_calls({k: v for k, v in POLICY.items() if k.endswith(".rego")})
     assert found.builtins == {"concat"}
     assert found.undefined == set()
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        (
+            "x := input.usage.denials_last_hour\ny := input.usage.spend_today_usd > 1",
+            {"denials_last_hour", "spend_today_usd"},
+        ),
+        ('x := input.action.commands\n# input.usage\ny := "input.usage"', set()),
+        ("x := y.input.usage", set()),  # a field named input
+        ("u := input.usage\nx := u.denials_last_hour", None),
+        ("x := input[k]", None),
+        ("x := input", None),
+        ("import input.usage as u\nx := u.spend_today_usd", None),
+    ],
+)
+def test_usage_fields_read(body: str, fields: set[str] | None) -> None:
+    found = usage_fields_read({"a.rego": f"package a\n\n{body}\n"})
+    assert found == (None if fields is None else frozenset(fields))
