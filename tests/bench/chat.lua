@@ -8,7 +8,7 @@
 --   text         `scenario:text`, a plain answer
 --   tool         `scenario:one_tool_call nonce=<run>-<thread>-<n>`: arguments differ on every
 --                request, so a decision cache can never stand in for evaluating the call
---   tool_repeat  the same call every time (nonce=<run>-repeat): what a cache would make cheap
+--   tool_repeat  the same call every time (nonce=<run>-repeat): answered from the decision cache
 --   stream       `scenario:text` with `stream: true`, read to `data: [DONE]`
 
 local threads = {}

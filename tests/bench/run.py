@@ -9,7 +9,7 @@ configuration (embedded or OPA engine, memory or Redis state; redis-server and `
 --server rego/` are started for them) and LiteLLM proxy (one worker, no database, the same
 upstream). wrk drives each target at 1 and 32 connections with every workload (chat.lua):
 `text`, `tool` (one allowed call whose arguments differ on every request), `tool_repeat`
-(the same call each time: what a decision cache would make cheap) and `stream`; runs are
+(the same call each time: answered from the decision cache) and `stream`; runs are
 interleaved target by target so that drifting load hits all of them alike. A raw-socket
 client then measures the time to the first streamed token (`ttft`). Last, a fresh gateway
 serves 100k `tool` requests at 32 connections while its RSS is sampled.
