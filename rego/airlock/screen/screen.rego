@@ -9,11 +9,12 @@
 #   `awake` must name a category whenever any of its rules could fire: it is a
 #   superset of each category's gate (`active`, `named`, and credential_use's rule
 #   preconditions). So every program a category's tables name is in `programs`
-#   (data.json: initial → program → categories; rego-cpp looks a key up by scanning
-#   the object, which costs 0.2 ms in one of 461 keys and little in one of 30), and a
-#   new kind of fact a rule starts reading needs its line here. The screen tests hold `programs` to every table, and the
-#   corpus test (tests/integration/test_corpus_quality.py) checks on every case that a
-#   category left asleep finds nothing.
+#   (data.json: initial → program → categories; rego-cpp finds a key by scanning the
+#   object, 0.2 ms among 461 keys, little among 30), but for entries with
+#   `"when": []`, which never wake a category alone; and a new kind of fact a rule
+#   starts reading needs its line here. The screen tests hold `programs` to the
+#   tables, and tests/integration/test_policy_screen.py checks on every corpus case
+#   that a category left asleep finds nothing.
 package airlock.screen
 
 import data.airlock.credential_use

@@ -3,7 +3,8 @@ package airlock.screen_test
 import data.airlock.fixtures
 import data.airlock.screen
 
-# Every program table of every category, by category: the index must hold exactly these.
+# Every program table of every category, by category: the index holds exactly their
+# programs, but for entries that never wake a category alone.
 tables := {
 	"credential_use": [
 		data.airlock.credential_cli, data.airlock.credential_programs, data.airlock.script_interpreters,
@@ -17,7 +18,14 @@ tables := {
 	"weight_exfiltration": [data.airlock.weight_exfiltration.programs],
 }
 
-names(table) := {p | some p, _ in table} if is_object(table)
+# An entry with `"when": []` never wakes its category by itself (lib.live), so the
+# screen need not know its program either.
+names(table) := {p | some p, entry in table; not never_alone(entry)} if is_object(table)
+
+never_alone(entry) if {
+	entry.when == []
+	not entry.when_prefix
+}
 
 names(table) := {p | some p in table} if is_array(table)
 
@@ -90,4 +98,8 @@ test_secret_wakes_credential_use if {
 test_preload_wakes_persistence if {
 	inp := fixtures.with_action({"commands": [fixtures.raw_command(["ls"], "LD_PRELOAD=/tmp/x.so ls")]})
 	screen.awake == {"persistence"} with input as inp
+}
+
+test_program_that_never_wakes_alone_wakes_nothing if {
+	count(screen.awake) == 0 with input as fixtures.run(["cat", "README.md"])
 }
