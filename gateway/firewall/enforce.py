@@ -14,6 +14,10 @@ from gateway.firewall.decide import Verdict
 from gateway.models import ToolCall
 
 LEGACY_CALL_ID = "function_call"  # the deprecated `functions` API carries no call id
+# More calls than any agent asks for at once: beyond this an answer is refused whole, so
+# that one answer cannot buy unbounded policy work.
+MAX_CALLS_PER_ANSWER = 128
+TOO_MANY_CALLS = f"provider sent more than {MAX_CALLS_PER_ANSWER} tool calls in one answer"
 
 
 def _entries(message: dict[str, Any]) -> list[Any]:
@@ -53,10 +57,12 @@ def malformed(completion: dict[str, Any]) -> str | None:
     A call without an id or a name, or with arguments that are not text, is still readable:
     it is decided on what it holds (arguments as their JSON text).
     """
+    count = 0
     for choice in completion.get("choices") or ():
         message = choice.get("message") if isinstance(choice, dict) else None
         if not isinstance(message, dict):
             continue
+        count += len(_entries(message)) + (message.get("function_call") is not None)
         if not isinstance(message.get("tool_calls"), list | None):
             return "provider sent `tool_calls` that is not an array"
         for raw in _entries(message):
@@ -69,7 +75,7 @@ def malformed(completion: dict[str, Any]) -> str | None:
         legacy = message.get("function_call")
         if not isinstance(legacy, dict | None):
             return "provider sent a `function_call` that is not an object"
-    return None
+    return TOO_MANY_CALLS if count > MAX_CALLS_PER_ANSWER else None
 
 
 def _call(call_id: Any, function: dict[str, Any]) -> ToolCall:

@@ -16,7 +16,7 @@ import orjson
 
 from gateway.errors import UpstreamError
 from gateway.firewall.decide import Firewall, RequestContext, Verdict
-from gateway.firewall.enforce import LEGACY_CALL_ID, notice
+from gateway.firewall.enforce import LEGACY_CALL_ID, MAX_CALLS_PER_ANSWER, TOO_MANY_CALLS, notice
 from gateway.models import ToolCall
 
 MAX_HELD_ARGUMENTS = 8 * 1024 * 1024
@@ -129,7 +129,12 @@ class StreamGuard:
             # Which call this belongs to is unknowable: every held call will be refused.
             self._malformed = "provider sent a tool-call delta without an index"
             index = len(self._calls.get(position, {}))
-        partial = self._calls.setdefault(position, {}).setdefault(index, _Partial(index))
+        held = self._calls.setdefault(position, {})
+        if index not in held and sum(map(len, self._calls.values())) >= MAX_CALLS_PER_ANSWER:
+            # Refused whole; the calls beyond the limit are not even kept.
+            self._malformed = TOO_MANY_CALLS
+            return
+        partial = held.setdefault(index, _Partial(index))
         if part.get("type") not in (None, "function"):
             self._malformed = "provider sent a tool call that is not a function call"
         function = part.get("function") or {}

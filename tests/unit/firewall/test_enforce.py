@@ -5,7 +5,13 @@ from typing import Any
 
 import pytest
 
-from gateway.firewall.enforce import calls_in_completion, rewrite_completion
+from gateway.firewall.enforce import (
+    MAX_CALLS_PER_ANSWER,
+    TOO_MANY_CALLS,
+    calls_in_completion,
+    malformed,
+    rewrite_completion,
+)
 from tests.unit.firewall.fakes import context, firewall
 
 
@@ -93,3 +99,10 @@ async def test_several_choices_each_rewritten() -> None:
     out = await decided(body)
     assert out["choices"][0]["finish_reason"] == "stop"
     assert out["choices"][1]["message"]["tool_calls"][0]["function"]["name"] == "read"
+
+
+def test_more_calls_than_the_limit_make_the_answer_malformed() -> None:
+    at_limit = completion(*[("read_file", "{}")] * MAX_CALLS_PER_ANSWER)
+    assert malformed(at_limit) is None
+    over = completion(*[("read_file", "{}")] * (MAX_CALLS_PER_ANSWER + 1))
+    assert malformed(over) == TOO_MANY_CALLS

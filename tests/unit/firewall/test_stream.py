@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from gateway.errors import UpstreamError
+from gateway.firewall.enforce import MAX_CALLS_PER_ANSWER, TOO_MANY_CALLS
 from gateway.firewall.stream import StreamGuard
 from tests.unit.firewall.fakes import context, firewall
 
@@ -120,3 +121,17 @@ async def test_abort_records_held_calls_as_refused() -> None:
     guard.feed(tool_delta(0, id="call_a", name="read_file", args="{}"))
     guard.abort("the provider's stream broke")
     assert [r.enforced for r in audit.records] == ["block"]
+
+
+async def test_more_calls_than_the_limit_are_refused_and_not_kept() -> None:
+    fw, _, audit = firewall()
+    guard = StreamGuard(fw, context(stream=True))
+    for i in range(MAX_CALLS_PER_ANSWER + 50):
+        assert guard.feed(tool_delta(i, id=f"call_{i}", name="read_file", args="{}")) is None
+    guard.feed(chunk({}, "tool_calls"))
+    tail = b"".join(await guard.finish())
+    assert b'"tool_calls"' not in tail.replace(b'"finish_reason":"tool_calls"', b"")
+    assert TOO_MANY_CALLS.encode() in tail
+    assert len(guard.verdicts) == MAX_CALLS_PER_ANSWER  # the calls beyond were never held
+    assert not any(v.allowed for v in guard.verdicts)
+    assert {r.rules[0] for r in audit.records} == {"airlock.malformed_answer"}
