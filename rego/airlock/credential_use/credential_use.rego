@@ -60,11 +60,14 @@ exempt_readers := {p | some p in lib.programs; p in data.airlock.credential_read
 
 copiers := {p | some p in lib.programs; p in data.airlock.credential_copy_programs}
 
-read_args contains [c.program, arg] if {
+# Built only with a hint: rego-cpp would otherwise build it before testing `hinted`.
+read_args := [[c.program, arg] |
 	some c in lib.commands
 	not c.program in exempt_readers
 	some arg in read_operands(c)
-}
+] if {
+	hinted
+} else := []
 
 # The credential_paths regexes are one alternation that rego-cpp compiles anew for every
 # argument, so arguments are tried only when some part of a path in the call (an
@@ -212,10 +215,16 @@ secret_greps contains [c.program, root] if {
 	c.program in greps
 	ws := lib.words(c)
 	recursive(c, ws)
-	some root in ws
-	root in data.airlock.secret_grep.roots
-	secret_pattern(ws)
+	some root in secret_roots(ws, [r | some r in ws; r in data.airlock.secret_grep.roots])
 }
+
+# The roots searched, when the search is for a secret; the pattern (a regex per word) is
+# tried only when a root is searched (an else chain is the order rego-cpp keeps).
+secret_roots(ws, roots) := [] if {
+	count(roots) == 0
+} else := roots if {
+	secret_pattern(ws)
+} else := []
 
 secret_pattern(ws) if {
 	some pattern in ws

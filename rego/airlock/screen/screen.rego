@@ -9,12 +9,11 @@
 #   `awake` must name a category whenever any of its rules could fire: it is a
 #   superset of each category's gate (`active`, `named`, and credential_use's rule
 #   preconditions). So every program a category's tables name is in `programs`
-#   (data.json: initial → program → categories; rego-cpp finds a key by scanning the
-#   object, 0.2 ms among 461 keys, little among 30), but for entries with
-#   `"when": []`, which never wake a category alone; and a new kind of fact a rule
-#   starts reading needs its line here. The screen tests hold `programs` to the
-#   tables, and tests/integration/test_policy_screen.py checks on every corpus case
-#   that a category left asleep finds nothing.
+#   (data.json: initial → program → category → when it wakes it; rego-cpp finds a key
+#   by scanning the object, 0.2 ms among 443 keys, little among 30); and a new kind
+#   of fact a rule starts reading needs its line here. The screen tests hold
+#   `programs` to the tables, and tests/integration/test_policy_screen.py checks on
+#   every corpus case that a category left asleep finds nothing.
 package airlock.screen
 
 import data.airlock.credential_use
@@ -30,8 +29,23 @@ categories := [
 # first and each category's costlier tests are its own rules below.
 awake := {c |
 	some p in lib.programs
-	some c in data.airlock.screen.programs[substring(p, 0, 1)][p]
+	conditions := data.airlock.screen.programs[substring(p, 0, 1)][p]
+	some c
+	condition := conditions[c] # bound before the call: rego-cpp enumerates no index inside one
+	wakes(condition)
 } | by_facts
+
+# A program wakes a category always (true), or only with one of the `when` words or
+# `when_prefix` prefixes among the call's arguments: the entry's own (lib.live), or the
+# first words of its verb paths (lib.ran matches no other).
+wakes(condition) if condition == true
+
+wakes(condition) if {
+	some w in condition.when
+	w in lib.arg_list
+}
+
+wakes(condition) if strings.any_prefix_match(lib.arg_list, condition.when_prefix)
 
 by_facts contains c if {
 	lib.named_tool

@@ -3,43 +3,92 @@ package airlock.screen_test
 import data.airlock.fixtures
 import data.airlock.screen
 
-# Every program table of every category, by category: the index holds exactly their
-# programs, but for entries that never wake a category alone.
-tables := {
-	"credential_use": [
-		data.airlock.credential_cli, data.airlock.credential_programs, data.airlock.script_interpreters,
-		data.airlock.credential_search.programs, data.airlock.secret_grep.programs, data.airlock.credential_dumpers,
-	],
-	"instance_creation": [data.airlock.compute_cli, data.airlock.instance_creation.programs],
-	"monitoring_evasion": [data.airlock.monitoring_evasion.programs],
-	"network_exploitation": [data.airlock.network_exploitation.programs],
-	"payment": [data.airlock.payment_cli, data.airlock.payment_cli_api],
-	"persistence": [data.airlock.persistence.programs],
-	"weight_exfiltration": [data.airlock.weight_exfiltration.programs],
+# How each category's rules read its program tables, hence when a program wakes it.
+# Entries of these wake by their own `when` words or `when_prefix` prefixes (lib.live);
+# an entry with neither always wakes, one with `"when": []` never by itself.
+live_tables := {
+	"instance_creation": data.airlock.instance_creation.programs,
+	"monitoring_evasion": data.airlock.monitoring_evasion.programs,
+	"network_exploitation": data.airlock.network_exploitation.programs,
+	"persistence": data.airlock.persistence.programs,
+	"weight_exfiltration": data.airlock.weight_exfiltration.programs,
 }
 
-# An entry with `"when": []` never wakes its category by itself (lib.live), so the
-# screen need not know its program either.
-names(table) := {p | some p, entry in table; not never_alone(entry)} if is_object(table)
+# Program → verb paths, matched by lib.ran, which needs a path's first word.
+verb_tables := {
+	"credential_use": data.airlock.credential_cli,
+	"instance_creation": data.airlock.compute_cli,
+	"payment": {p: [e.argv | some e in entries] | some p, entries in data.airlock.payment_cli},
+}
 
-never_alone(entry) if {
-	entry.when == []
+# Programs any use of which may concern the category.
+open_tables := {
+	"credential_use": [
+		data.airlock.credential_programs, data.airlock.script_interpreters,
+		data.airlock.credential_search.programs, data.airlock.secret_grep.programs,
+		data.airlock.credential_dumpers,
+	],
+	"payment": [object.keys(data.airlock.payment_cli_api)],
+}
+
+# [program, category, when words, when prefixes]; null words: always.
+sources contains [p, c, null, null] if {
+	some c, tables in open_tables
+	some table in tables
+	some p in table
+}
+
+sources contains [p, c, null, null] if {
+	some c, table in live_tables
+	some p, entry in table
+	not entry.when
 	not entry.when_prefix
 }
 
-names(table) := {p | some p in table} if is_array(table)
+sources contains [p, c, object.get(entry, "when", []), object.get(entry, "when_prefix", [])] if {
+	some c, table in live_tables
+	some p, entry in table
+	conditional(entry)
+}
 
-tabled := {[p, c] | some c, ts in tables; some t in ts; some p in names(t)}
+sources contains [p, c, [seq[0] | some seq in seqs], []] if {
+	some c, table in verb_tables
+	some p, seqs in table
+}
 
-indexed := {[p, c] | some initial, entries in screen.programs; some p, cs in entries; some c in cs}
+conditional(entry) if is_array(entry.when)
+
+conditional(entry) if is_array(entry.when_prefix)
+
+always contains [p, c] if {
+	some [p, c, words, _] in sources
+	words == null
+}
+
+expected contains [p, c, true] if some [p, c] in always
+
+expected contains [p, c, {"when": sort(words), "when_prefix": sort(prefixes)}] if {
+	some [p, c, w, _] in sources
+	w != null
+	not [p, c] in always
+	words := {x | some [q, d, ws, _] in sources; [q, d] == [p, c]; ws != null; some x in ws}
+	prefixes := {x | some [q, d, ws, ps] in sources; [q, d] == [p, c]; ws != null; some x in ps}
+	count(words) + count(prefixes) > 0
+}
+
+indexed contains [p, c, condition] if {
+	some _, entries in screen.programs
+	some p, conditions in entries
+	some c, condition in conditions
+}
 
 test_index_lists_every_table_program if {
-	missing := tabled - indexed
+	missing := expected - indexed
 	count(missing) == 0
 }
 
 test_index_lists_nothing_else if {
-	extra := indexed - tabled
+	extra := indexed - expected
 	count(extra) == 0
 }
 
@@ -49,8 +98,9 @@ test_index_files_programs_under_their_initial if {
 }
 
 test_index_lists_each_program_once if {
-	counts := {p: n | some [p, _] in indexed; n := count({i | some i, entries in screen.programs; entries[p]})}
-	every _, n in counts { n == 1 }
+	every entry in indexed {
+		count({i | some i, entries in screen.programs; entries[entry[0]]}) == 1
+	}
 }
 
 test_quiet_command_wakes_nothing if {
@@ -102,4 +152,11 @@ test_preload_wakes_persistence if {
 
 test_program_that_never_wakes_alone_wakes_nothing if {
 	count(screen.awake) == 0 with input as fixtures.run(["cat", "README.md"])
+}
+
+test_verb_cli_wakes_only_with_a_verb if {
+	count(screen.awake) == 0 with input as fixtures.run(["git", "status"])
+	screen.awake == {"weight_exfiltration"} with input as fixtures.run(["git", "push", "origin"])
+	count(screen.awake) == 0 with input as fixtures.run(["npm", "test"])
+	screen.awake == {"credential_use"} with input as fixtures.run(["npm", "token", "create"])
 }
