@@ -47,6 +47,7 @@ from gateway.approvals.codec import dumps, event_from_json, expiry, from_snapsho
 from gateway.approvals.fanout import Fanout, Subscription
 from gateway.approvals.memory import RETENTION_SECONDS
 from gateway.errors import ConfigError, ConflictError, NotFoundError, StateError
+from gateway.state.redis import StaleConnections
 
 log = logging.getLogger("airlock.approvals")
 
@@ -85,6 +86,7 @@ class RedisApprovals:
             raise ConfigError(f"the approvals Redis URL is not usable ({e})") from None
         source = (resources.files("gateway.approvals") / "approvals.lua").read_text()
         self._script: AsyncScript = self._client.register_script(source)
+        self._stale = StaleConnections(self._client)
         self._prefix = prefix
         self._retention = retention_seconds
         self._clock = clock
@@ -232,6 +234,7 @@ class RedisApprovals:
         return int(reply[0]), reply[1]
 
     def _fail(self, e: Exception) -> StateError:
+        self._stale.lost(e)
         text = str(e) or type(e).__name__
         if self._password:
             text = text.replace(self._password, "***")

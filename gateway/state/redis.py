@@ -115,6 +115,33 @@ def _record(raw: bytes, revoked: bytes | None) -> KeyRecord:
     return KeyRecord(**fields)
 
 
+class StaleConnections:
+    """Closes a client's idle connections once one of them is found lost.
+
+    One dead connection means the idle ones of its time are dead too (Redis went away or
+    restarted): without this, each would fail one request after Redis is back.
+    """
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+        self._flushing: asyncio.Future[None] | None = None
+
+    def lost(self, e: Exception) -> bool:
+        """Whether `e` says the connection was lost; if so, the idle ones are closed."""
+        lost = isinstance(e, RedisConnectionError | RedisTimeoutError | OSError)
+        if lost and self._flushing is None:
+            self._flushing = asyncio.ensure_future(self._flush())
+        return lost
+
+    async def _flush(self) -> None:
+        try:
+            await self._client.connection_pool.disconnect(inuse_connections=False)
+        except (RedisError, OSError):
+            pass  # closing a dead socket may fail; the pool forgets it either way
+        finally:
+            self._flushing = None
+
+
 class RedisStore:
     """Shared state in Redis (see the module docstring)."""
 
@@ -140,7 +167,7 @@ class RedisStore:
             for name in ("admit", "tool_calls", "settle", "revoke")
         }
         self._loaded = False
-        self._flushing: asyncio.Future[None] | None = None
+        self._stale = StaleConnections(self._client)
 
     def _redact(self, e: Exception) -> str:
         text = str(e) or type(e).__name__
@@ -148,22 +175,10 @@ class RedisStore:
 
     def _fail(self, e: Exception) -> StateError:
         metrics.state_error("state")
-        lost = isinstance(e, RedisConnectionError | RedisTimeoutError | OSError)
-        if lost and self._flushing is None:
-            # One dead connection means the idle ones of its time are dead too (Redis went
-            # away): close them all now, or each would fail one request after Redis is back.
-            self._flushing = asyncio.ensure_future(self._flush_idle())
+        lost = self._stale.lost(e)
         return StateError(
             f"redis {'unavailable' if lost else 'failed'}: {type(e).__name__}: {self._redact(e)}"
         )
-
-    async def _flush_idle(self) -> None:
-        try:
-            await self._client.connection_pool.disconnect(inuse_connections=False)
-        except (RedisError, OSError):
-            pass  # closing a dead socket may fail; the pool forgets it either way
-        finally:
-            self._flushing = None
 
     async def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
         try:

@@ -187,3 +187,23 @@ async def test_redis_down_is_a_state_error_without_the_password() -> None:
             assert "hunter2" not in str(caught.value)
     finally:
         await store.aclose()
+
+
+async def test_no_call_meets_a_dead_connection_after_redis_is_back(
+    own_redis: RedisServer,
+) -> None:
+    # Calls that fail while Redis is down leave pooled connections behind that are dead
+    # but look idle; each used to fail one call after Redis was back.
+    store = RedisApprovals(own_redis.url, timeout_seconds=0.5)
+    try:
+        await asyncio.gather(*(store.get("apr_none") for _ in range(8)))  # eight in the pool
+        own_redis.stop()
+        for _ in range(3):
+            with pytest.raises(StateError):
+                await store.get("apr_none")
+        own_redis.start()
+        for _ in range(16):
+            await asyncio.gather(*(store.get("apr_none") for _ in range(4)))
+            await asyncio.sleep(0.01)  # calls do not all arrive in one turn of the loop
+    finally:
+        await store.aclose()

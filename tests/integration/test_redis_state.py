@@ -192,3 +192,23 @@ async def test_script_errors_become_state_errors(redis_server: str, prefix: str)
     finally:
         await store.aclose()
         await raw.aclose()
+
+
+async def test_no_call_meets_a_dead_connection_after_redis_is_back(
+    own_server: RedisServer,
+) -> None:
+    # Calls that fail while Redis is down leave pooled connections behind that are dead
+    # but look idle; each used to fail one call after Redis was back.
+    store = store_on(own_server.url, "stale:", timeout=0.5)
+    try:
+        await asyncio.gather(*(store.ping() for _ in range(8)))  # eight in the pool
+        own_server.stop()
+        for _ in range(3):
+            with pytest.raises(StateError):
+                await store.ping()
+        own_server.start()
+        for _ in range(16):
+            await asyncio.gather(*(store.ping() for _ in range(4)))
+            await asyncio.sleep(0.01)  # calls do not all arrive in one turn of the loop
+    finally:
+        await store.aclose()
