@@ -19,6 +19,13 @@ CALLS = [
         "function": {"name": "bash", "arguments": '{"command": "aws ec2 run-instances --count 1"}'},
     },
     {"id": "broken", "tool": {"name": "bash", "arguments": '{"command": "aws ec2 run-inst'}},
+    {  # the editor's `view` reads the file, whatever the tool's name says
+        "id": "editor_view",
+        "tool": {
+            "name": "str_replace_editor",
+            "arguments": {"command": "view", "path": "/root/.aws/credentials"},
+        },
+    },
 ]
 
 
@@ -49,8 +56,8 @@ def embedded() -> list[dict[str, object]]:
 
 
 def test_one_line_per_input_in_order(embedded: list[dict[str, object]]) -> None:
-    assert [r["id"] for r in embedded] == ["benign", "creds", "call_1", "broken"]
-    assert [r["action"] for r in embedded] == ["allow", "deny", "escalate", "deny"]
+    assert [r["id"] for r in embedded] == ["benign", "creds", "call_1", "broken", "editor_view"]
+    assert [r["action"] for r in embedded] == ["allow", "deny", "escalate", "deny", "deny"]
     assert set(embedded[1]) == {"id", "action", "reasons"}
     [reason, *_] = embedded[1]["reasons"]  # type: ignore[misc]
     assert set(reason) == {"rule", "category", "message"}

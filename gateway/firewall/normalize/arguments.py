@@ -38,7 +38,7 @@ from gateway.firewall.normalize.urls import (
     target,
 )
 from gateway.firewall.normalize.words import Word, program_name
-from gateway.models import JSONValue
+from gateway.models import JSONValue, PathOp
 
 # An IP address or network where a path could stand (`{"target": "10.0.0.0/24"}`).
 _ADDRESS = re.compile(
@@ -110,8 +110,11 @@ def parse_arguments(raw: str) -> tuple[JSONValue, str | None]:
 _SIBLINGS_READ = 256  # keys of one object examined for hints about the others
 _ARGS_KEYS = frozenset({"args", "argv", "arguments", "commandargs"})
 _BODY_KEYS = frozenset({"body", "data", "json", "payload", "content", "form", "files"})
-_EDITOR_VERBS = frozenset({"view", "create", "str_replace", "insert", "undo_edit", "edit",
-                           "read", "write", "append", "delete"})  # fmt: skip
+# Text-editor schemas ({"command": "view", "path": …}): the command says how the path is used.
+_EDITOR_OPS: dict[str, PathOp] = {
+    "view": "read", "read": "read", "delete": "delete", "create": "write", "str_replace": "write",
+    "insert": "write", "undo_edit": "write", "edit": "write", "write": "write", "append": "write",
+}  # fmt: skip
 _SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh", "console", "terminal", "powershell",
                               "pwsh", "ps1"})  # fmt: skip
 
@@ -130,7 +133,7 @@ class _Siblings:
     language: str | None = None
     method: str | None = None
     has_body: bool = False
-    editor: bool = False  # text-editor schemas: {"command": "view", "path": …} is no shell
+    editor: PathOp | None = None  # text-editor schemas: {"command": "view", …} is no shell
     args: tuple[str, ...] | None = None  # MCP-style {"command": "npx", "args": ["-y", …]}
     port: int | None = None  # {"host": …, "port": 22}
     scheme: str = ""  # {"host": …, "protocol": "ssh"}
@@ -161,7 +164,7 @@ class _Siblings:
             elif squash(key) in _BODY_KEYS:
                 has_body = True
         verb = mapping.get("command")
-        editor = has_path and isinstance(verb, str) and verb in _EDITOR_VERBS
+        editor = _EDITOR_OPS.get(verb) if has_path and isinstance(verb, str) else None
         return cls(language, method, has_body, editor, args, port, scheme)
 
 
@@ -311,7 +314,8 @@ class _Walk:
         elif role is Role.HOST or (role is Role.PATH and _ADDRESS.fullmatch(value.strip())):
             self.host(value, siblings)  # {"target": "10.0.0.0/24"} is a network, not a file
         elif role is Role.PATH and "\n" not in value:
-            files.add(ctx, value.strip(), key_path_op(key) or self.hints.path_op)
+            op = key_path_op(key) or siblings.editor or self.hints.path_op
+            files.add(ctx, value.strip(), op)
 
     def subcommand(self, ctx: Context, text: str, language: str) -> None:
         """A tool named after a CLI may be given only what follows the CLI's name

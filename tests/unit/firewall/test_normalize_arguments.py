@@ -157,6 +157,15 @@ def test_urls_are_recognised_by_argument_name(
             {"command": "create", "path": "/x.py", "file_text": "rm -rf /"},
             {("/x.py", "write")},
         ),
+        # the editor's command, not its name (str_REPLACE_editor), says how the path is used
+        (
+            "str_replace_editor",
+            {"command": "view", "path": "~/.ssh/id_rsa"},
+            {("~/.ssh/id_rsa", "read")},
+        ),
+        ("str_replace_editor", {"command": "str_replace", "path": "a.py"}, {("a.py", "write")}),
+        ("edit_tool", {"command": "delete", "path": "a.py"}, {("a.py", "delete")}),
+        ("str_replace_editor", {"command": "frobnicate", "path": "a.py"}, {("a.py", "write")}),
         ("tool", {"config_path": "$HOME/.aws/config"}, {("~/.aws/config", "read")}),
         ("tool", {"file_id": "123", "profile": "default"}, set()),
     ],
