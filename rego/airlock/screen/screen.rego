@@ -58,7 +58,7 @@ by_facts contains c if {
 }
 
 by_facts contains c if {
-	input.action.code != null
+	count(lib.code_calls) > 0 # code with no calls: the categories' code rules need one
 	some c in ["instance_creation", "network_exploitation", "payment", "weight_exfiltration"]
 }
 

@@ -160,3 +160,9 @@ test_verb_cli_wakes_only_with_a_verb if {
 	count(screen.awake) == 0 with input as fixtures.run(["npm", "test"])
 	screen.awake == {"credential_use"} with input as fixtures.run(["npm", "token", "create"])
 }
+
+test_code_wakes_its_categories_only_with_calls if {
+	count(screen.awake) == 0 with input as fixtures.code(["pytest"], [])
+	awake := screen.awake with input as fixtures.code(["boto3"], ["ec2.run_instances"])
+	awake == {"instance_creation", "network_exploitation", "payment", "weight_exfiltration"}
+}
