@@ -27,9 +27,7 @@ default active := false
 
 active if count(lib.live(program_hits)) > 0
 
-active if count(lib.written) > 0
-
-active if count(lib.deleted) > 0
+active if writes_matter
 
 active if strings.any_prefix_match(lib.raws, conf.provider_assignments)
 
@@ -62,6 +60,20 @@ found contains lib.finding(rule(conf.path_rules[hit[0]]), category, msg) if {
 	some hit in path_hits
 	msg := concat(" ", [hit[1], conf.path_messages[hit[0]]])
 }
+
+# Written and deleted paths matter to this category only through the rules that read
+# them below: a path of a class it watches, a provider setting written into a file,
+# /etc/hosts. Most written paths (project files) do not wake it (nor the screen).
+default writes_matter := false
+
+writes_matter if count(path_hits) > 0
+
+writes_matter if {
+	count(lib.written) > 0
+	count(providers_named) > 0
+}
+
+writes_matter if "/etc/hosts" in lib.written
 
 path_hits contains [name, path] if {
 	some path in lib.deleted

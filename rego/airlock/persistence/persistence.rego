@@ -26,7 +26,7 @@ default active := false
 
 active if count(lib.live(program_hits)) > 0
 
-active if count(lib.written) > 0
+active if writes_matter
 
 active if strings.any_prefix_match(lib.raws, conf.preload_variables)
 
@@ -59,6 +59,12 @@ found contains lib.finding(rule(hit[0]), category, msg) if {
 	some hit in path_hits
 	msg := concat(" ", ["writes", hit[1], "and so", conf.messages[hit[0]]])
 }
+
+# Written paths matter to this category only as path hits: most written paths (project
+# files) do not wake it (nor the screen).
+default writes_matter := false
+
+writes_matter if count(path_hits) > 0
 
 path_hits contains [name, path] if {
 	some path in lib.written

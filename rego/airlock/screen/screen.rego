@@ -18,7 +18,9 @@ package airlock.screen
 
 import data.airlock.credential_use
 import data.airlock.lib
+import data.airlock.monitoring_evasion
 import data.airlock.network_exploitation
+import data.airlock.persistence
 
 categories := [
 	"credential_use", "instance_creation", "monitoring_evasion", "network_exploitation",
@@ -62,15 +64,13 @@ by_facts contains c if {
 	some c in ["instance_creation", "network_exploitation", "payment", "weight_exfiltration"]
 }
 
-# Paths: written ones concern persistence and monitoring, deleted ones monitoring, socket
-# paths (/dev/tcp/…) network exploitation; read ones reach credential_use's rules only
+# Paths: written or deleted ones matter to persistence and monitoring only through their
+# path rules (`writes_matter`, which those categories' gates use too), socket paths
+# (/dev/tcp/…) to network exploitation; read ones reach credential_use's rules only
 # through its path hints (below).
-by_facts contains c if {
-	count(lib.written) > 0
-	some c in ["monitoring_evasion", "persistence"]
-}
+by_facts contains "monitoring_evasion" if monitoring_evasion.writes_matter
 
-by_facts contains "monitoring_evasion" if count(lib.deleted) > 0
+by_facts contains "persistence" if persistence.writes_matter
 
 by_facts contains "network_exploitation" if count(network_exploitation.probed_sockets) > 0
 

@@ -117,9 +117,12 @@ test_url_wakes_url_categories if {
 	awake == {"credential_use", "instance_creation", "monitoring_evasion", "payment", "weight_exfiltration"}
 }
 
-test_written_path_wakes_persistence_and_monitoring if {
-	awake := screen.awake with input as fixtures.writes(["tee", "out.txt"], "out.txt")
-	{"monitoring_evasion", "persistence"} == awake & {"monitoring_evasion", "persistence"}
+test_written_path_wakes_what_watches_it if {
+	count(screen.awake) == 0 with input as fixtures.writes(["tee", "out.txt"], "src/out.txt")
+	screen.awake == {"persistence"} with input as fixtures.writes(["tee", "-a", "~/.bashrc"], "~/.bashrc")
+	screen.awake == {"monitoring_evasion"} with input as fixtures.writes(["tee", "/var/log/auth.log"], "/var/log/auth.log")
+	inp := fixtures.shell_with_paths([["echo", "OPENAI_BASE_URL=http://x"]], [[".env", "write"]])
+	screen.awake == {"monitoring_evasion"} with input as inp
 }
 
 test_read_path_wakes_credential_use_only_with_a_hint if {
