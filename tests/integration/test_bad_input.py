@@ -415,6 +415,16 @@ def test_unreadable_calls_are_refused_and_recorded(
     assert record["rules"] == ["airlock.malformed_answer"] and record["enforced"] == "block"
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_more_calls_than_the_limit_are_all_refused(gateway: Gateway, stream: bool) -> None:
+    # 129 benign calls: one answer may not buy unbounded policy work, so none is decided
+    calls, text, decided = received(gateway, "too_many_calls", stream, "gpt-odd")
+    assert calls == [] and "more than 128 tool calls" in text
+    assert len(decided) == (128 if stream else 129)  # a stream stops holding at the limit
+    assert {r["decision"] for r in decided} == {"deny"}
+    assert {tuple(r["rules"]) for r in decided} == {("airlock.malformed_answer",)}
+
+
 def test_answer_without_choices_is_an_error(gateway: Gateway) -> None:
     r = post(gateway, chat("choices_missing", "gpt-odd"))
     assert envelope(r, 502)["code"] == "upstream_error"
