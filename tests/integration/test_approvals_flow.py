@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from tests.integration.harness import AGENT_KEY, Gateway, config, running_gateway
+from tests.integration.harness import AGENT_KEY, Gateway, config, running_gateway, wait_for
 from tests.integration.redis_fixture import RedisServer, start_redis
 
 APPROVER = "approver-token-for-tests-0123456789"
@@ -63,13 +63,12 @@ def approvals(gw: Gateway, status: str = "pending") -> list[dict[str, Any]]:
 
 
 def wait_for_pending(gw: Gateway, count: int = 1) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def enough() -> list[dict[str, Any]] | None:
         found = approvals(gw)
-        if len(found) >= count:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("no pending approval appeared")
+        return found if len(found) >= count else None
+
+    pending: list[dict[str, Any]] = wait_for(enough, f"{count} pending approval(s)")
+    return pending
 
 
 def decide(gw: Gateway, approval_id: str, verb: str, reason: str = "checked") -> httpx.Response:

@@ -20,10 +20,11 @@ import orjson
 import pytest
 
 from tests.conftest import ROOT, free_port, stop, wait_for_http
-from tests.integration.harness import AGENT_KEY, Gateway, config, running_gateway
+from tests.integration.harness import AGENT_KEY, Gateway, config, running_gateway, wait_for
 
 ADMIN = "admin-token-for-tests-0123456789"
 POLICY = ROOT / "rego"
+CHANGE = "the gateway to pick up the change"  # what the reload tests wait for
 BROKEN_SYNTAX = "package airlock.extra\n\nhit := {\n"
 MISSING_BUILTIN = 'package airlock.extra\n\nhit if net.cidr_containz("10.0.0.0/8", "10.1.1.1")\n'
 
@@ -191,21 +192,21 @@ def test_file_watch_reloads_changes_and_reports_broken_files(
         first = ready(gw)["policy_revision"]
         shipped = (policy / "data.json").read_bytes()
         set_outcome(policy, "deny")
-        second = _wait_for(lambda: ready(gw)["policy_revision"] != first and ready(gw))
+        second = wait_for(lambda: ready(gw)["policy_revision"] != first and ready(gw), CHANGE, 15)
         assert decision(gw) == "deny"
         assert gw.audit()[-1]["policy_revision"] == second["policy_revision"]
 
         (policy / "airlock" / "extra.rego").write_text(BROKEN_SYNTAX)
-        state = _wait_for(lambda: "reload_error" in ready(gw) and ready(gw))
+        state = wait_for(lambda: "reload_error" in ready(gw) and ready(gw), CHANGE, 15)
         assert state["policy_revision"] == second["policy_revision"]
         assert decision(gw) == "deny"
 
         (policy / "airlock" / "extra.rego").unlink()  # back to the files that serve
-        state = _wait_for(lambda: "reload_error" not in ready(gw) and ready(gw))
+        state = wait_for(lambda: "reload_error" not in ready(gw) and ready(gw), CHANGE, 15)
         assert state["policy_revision"] == second["policy_revision"]
 
         (policy / "data.json").write_bytes(shipped)
-        _wait_for(lambda: ready(gw)["policy_revision"] == first)
+        wait_for(lambda: ready(gw)["policy_revision"] == first, CHANGE, 15)
         assert decision(gw) == "escalate"
 
 
@@ -249,13 +250,3 @@ def test_opa_reload_pushes_and_restores_the_last_good_policy(
         assert decision(gw) == "deny"  # the last good data, not the new one
         served = httpx.get(empty_opa + "/v1/policies").json()["result"]
         assert "airlock/extra.rego" not in {p["id"] for p in served}
-
-
-def _wait_for(probe: Any, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError("the gateway did not pick up the change in time")

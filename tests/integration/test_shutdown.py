@@ -23,7 +23,7 @@ import redis
 import yaml
 
 from tests.conftest import ROOT, free_port, stop, wait_for_http
-from tests.integration.harness import AGENT_KEY, config
+from tests.integration.harness import AGENT_KEY, config, wait_for
 from tests.integration.redis_fixture import RedisServer, start_redis
 
 APPROVER = "approver-token-for-tests-0123456789"
@@ -93,16 +93,6 @@ def approvals(url: str, status: str = "pending") -> list[dict[str, Any]]:
     )
     r.raise_for_status()
     return list(r.json()["data"])
-
-
-def wait_for(predicate: Any, what: str, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def refused(url: str) -> bool:
