@@ -6,16 +6,7 @@ import base64
 
 import pytest
 
-from gateway.firewall.normalize import normalize
-from gateway.models import ActionFacts
-
-
-def shell(command: str) -> ActionFacts:
-    return normalize("bash", {"command": command})
-
-
-def programs(command: str) -> list[str]:
-    return [c.program for c in shell(command).commands]
+from tests.unit.firewall.shells import programs, shell
 
 
 @pytest.mark.parametrize(

