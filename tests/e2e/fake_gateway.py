@@ -141,8 +141,12 @@ class FakeGateway:
             who = self._approver(request)
             if isinstance(who, Response):
                 return who
+            # Subscribed before the first byte, as the gateway does: a page that lists after
+            # the stream opens misses nothing.
+            queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+            self._streams.add(queue)
             return StreamingResponse(
-                self._frames(),
+                self._frames(queue),
                 media_type="text/event-stream",
                 headers={"cache-control": "no-store"},
             )
@@ -210,9 +214,7 @@ class FakeGateway:
 
         return app
 
-    async def _frames(self) -> AsyncIterator[bytes]:
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self._streams.add(queue)
+    async def _frames(self, queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
         try:
             while True:
                 try:
