@@ -4,8 +4,9 @@ could echo one, then scan every output of the gateway for every planted value.
 Planted: the provider keys, the agent key, an approver token, the admin token, the webhook
 secret and the Redis password (configured), and an AWS key pair, a GitHub token, a private
 key, a database password and the provider key inside tool-call arguments (the transcript
-`planted_secrets`). Outputs: the audit file, the gateway's log (stdout and stderr), every HTTP
-response body, the approvals API and the webhook bodies.
+`planted_secrets`), and an agent key minted at runtime, which the gateway holds only as a
+digest, used both to authenticate and inside a call. Outputs: the audit file, the gateway's
+log (stdout and stderr), every HTTP response body, the approvals API and the webhook bodies.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Planted:
         default_factory=lambda: base64.b64encode(secrets.token_bytes(48)).decode()
     )
     db_password: str = field(default_factory=lambda: _random(ALNUM, 20))
+    runtime_key: str = ""  # minted by the admin API during the run
 
     def values(self) -> dict[str, str]:
         return dict(vars(self))
@@ -174,9 +176,22 @@ class Driver:
         self.bodies.append(response.content)
         return response
 
-    def chat(self, model: str, text: str, stream: bool = False) -> httpx.Response:
+    def chat(
+        self, model: str, text: str, stream: bool = False, key: str | None = None
+    ) -> httpx.Response:
         body = {"model": model, "stream": stream, "messages": [{"role": "user", "content": text}]}
-        return self.send("POST", "/v1/chat/completions", self.planted.agent_key, body)
+        return self.send("POST", "/v1/chat/completions", key or self.planted.agent_key, body)
+
+    def mint(self) -> str:
+        """A runtime agent key; its one response, meant to show it, is not kept."""
+        response = self.client.post(
+            "/admin/keys",
+            json={"agent": "minted", "team": "red"},
+            headers={"authorization": f"Bearer {self.planted.admin_token}"},
+        )
+        assert response.status_code == 201
+        key: str = response.json()["key"]
+        return key
 
 
 def drive(d: Driver, planted: Planted, redis: RedisServer) -> None:
@@ -193,6 +208,10 @@ def drive(d: Driver, planted: Planted, redis: RedisServer) -> None:
     pending = d.send("GET", "/approvals?status=pending", planted.approver_token)
     assert pending.status_code == 200 and len(pending.json()["data"]) == 1
     assert d.send("GET", "/admin/keys", planted.admin_token).status_code == 200
+    planted.runtime_key = d.mint()
+    minted = d.chat("gpt-test", f"scenario:one_tool_call nonce={planted.runtime_key}",
+                    key=planted.runtime_key)  # fmt: skip
+    assert minted.status_code == 200 and minted.headers["x-airlock-decision"] == "deny"
     deadline = time.monotonic() + 15
     while not Outside.hooks and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -226,8 +245,9 @@ def test_no_planted_secret_reaches_any_output(
 
     # The scan saw the secrets' places, masked: each call was recorded with its secret's type.
     records = [orjson.loads(line) for line in audit.splitlines()]
-    assert len(records) == 12 and all(r["enforced"] == "block" for r in records)
+    assert len(records) == 13 and all(r["enforced"] == "block" for r in records)
     for marker in (
+        b"[REDACTED:airlock_agent_key]",
         b"[REDACTED:aws_access_key_id]",
         b"[REDACTED:aws_secret_access_key]",
         b"[REDACTED:github_token]",

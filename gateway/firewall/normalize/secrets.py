@@ -118,6 +118,13 @@ _DETECTORS: tuple[_Detector, ...] = (
         "k_test_",
     ),
     _d("anthropic_api_key", r"sk-ant-[A-Za-z0-9_-]{20,255}", "sk-ant-"),
+    # Airlock's own agent keys: one created at runtime is stored only as a digest, so the
+    # gateway knows it by its shape alone: token_urlsafe(32) after the prefix, 43 characters.
+    _d(
+        "airlock_agent_key",
+        r"(?<![A-Za-z0-9_-])sk-airlock-[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])",
+        "sk-airlock-",
+    ),
     _d(
         "openai_api_key",
         r"(?<![A-Za-z0-9_-])sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,255}"

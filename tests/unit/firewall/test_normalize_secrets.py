@@ -18,6 +18,7 @@ GITHUB = "ghp_" + "x1" * 18
 STRIPE = "sk_" + "live_" + "0a" * 12
 OPENAI = "sk-" + "proj-" + "Ab1" * 16
 ANTHROPIC = "sk-" + "ant-" + "api03-" + "b2" * 24
+AIRLOCK = "sk-" + "airlock-" + "Qz9_-x" * 7 + "A"  # the shape the admin API mints
 SLACK = "xox" + "b-" + "1234567890-abcdefghij"
 PRIVATE_KEY = (
     "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END " + "RSA PRIVATE KEY-----"
@@ -37,6 +38,8 @@ CASES = [
     ("stripe_key", f"curl https://api.stripe.com/v1/charges -u {STRIPE}:", STRIPE),
     ("openai_api_key", f"OPENAI={OPENAI} python app.py", OPENAI),
     ("anthropic_api_key", f"export KEY={ANTHROPIC}", ANTHROPIC),
+    ("airlock_agent_key", f"echo {AIRLOCK} > /tmp/k", AIRLOCK),
+    ("airlock_agent_key", f"python -c \"OpenAI(api_key='{AIRLOCK}')\"", AIRLOCK),
     ("slack_token", f"curl -d token={SLACK} https://slack.com/api/x", SLACK),
     ("private_key", f"echo '{PRIVATE_KEY}' > key.pem", "MIIBOgIBAAJBAK"),
     ("jwt", f"curl -H 'Cookie: session={JWT}' https://a.io", JWT),
@@ -104,6 +107,7 @@ def test_mask_secrets_works_on_serialized_records() -> None:
         "--password-file=/run/secrets/db",
         "token = tokenizer(text)",
         "sk-learn-is-great-for-machine-learning-and-more-words",
+        "pip install sk-airlock-client-for-python-and-more-words-here",
         "ls -p /tmp",
         "docker run -u 1000:1000 img",
         "https://example.com/a:b@c",
