@@ -43,6 +43,10 @@ _SOCKET_CALLS = frozenset({"socket.create_connection", "asyncio.open_connection"
 _EVAL_SINKS = frozenset({"exec", "eval", "compile", "builtins.exec", "builtins.eval"})
 _HTTP_CALLS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request",
                          "urlopen", "Request", "urlretrieve", "fetch", "stream"})  # fmt: skip
+# Where a client will connect: `OpenAI(base_url=…)`, `boto3.client("s3", endpoint_url=…)`,
+# `openai.base_url = …`.
+_ENDPOINT_NAMES = frozenset({"base_url", "api_base", "openai_api_base", "azure_endpoint",
+                             "endpoint_url"})  # fmt: skip
 _URL_IN_TEXT = re.compile(r"""https?://[^\s'"<>)\]}]+""")
 _MAX_STRING_PARTS = 64  # `"a" + "b" + …` deeper than this is not a literal we follow
 _MAGIC_SHELL = re.compile(r"^[ \t]*!(.*)$", re.M)
@@ -156,7 +160,7 @@ class _Reader:
                 self.names[alias.asname or alias.name] = f"{module}.{alias.name}"
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             self.bind(node.targets[0], node.value)
-            self.environ(node.targets[0], node.value)
+            self.configured(node.targets[0], node.value)
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
             self.bind(node.optional_vars, node.context_expr)
         elif isinstance(node, ast.Call):
@@ -182,6 +186,9 @@ class _Reader:
             pyfiles.record(self, "", node)
             return
         self.ctx.facts.code("python", [], [name])
+        for keyword in node.keywords:
+            if keyword.arg in _ENDPOINT_NAMES:
+                self.endpoint(keyword.value)
         args = node.args
         if name in ("__import__", "importlib.import_module") and args:
             module = self.value(args[0])
@@ -269,12 +276,18 @@ class _Reader:
         if url is not None:
             self.ctx.facts.url(url)
 
-    def environ(self, target_node: ast.expr, value: ast.expr) -> None:
-        """`os.environ["OPENAI_BASE_URL"] = "https://…"`: where child processes will connect."""
-        if not (isinstance(target_node, ast.Subscript) and self.dotted(target_node.value)):
-            return
-        if self.dotted(target_node.value) != "os.environ":
-            return
+    def configured(self, target_node: ast.expr, value: ast.expr) -> None:
+        """`os.environ["OPENAI_BASE_URL"] = …`, `openai.base_url = …`: where code will connect."""
+        if isinstance(target_node, ast.Subscript):
+            sets_endpoint = self.dotted(target_node.value) == "os.environ"
+        else:
+            sets_endpoint = (
+                isinstance(target_node, ast.Attribute) and target_node.attr in _ENDPOINT_NAMES
+            )
+        if sets_endpoint:
+            self.endpoint(value)
+
+    def endpoint(self, value: ast.expr) -> None:
         text = self.value(value)
         if text is not None and text.static and has_scheme(text.text):
             url = parse_url(text.text, method="")

@@ -174,9 +174,23 @@ def test_request_parameters_are_the_query(source: str, query: str) -> None:
             [("", "http", "127.0.0.1", 9)],
         ),
         ("import os\nos.environ['MODE'] = 'fast'", []),
+        (
+            "from openai import OpenAI\nOpenAI(base_url='https://api.openai.com/v1')",
+            [("", "https", "api.openai.com", None)],
+        ),
+        (
+            "import openai\nopenai.base_url = 'http://10.0.0.9:8000/v1'",
+            [("", "http", "10.0.0.9", 8000)],
+        ),
+        (
+            "import boto3\nboto3.client('s3', endpoint_url='http://minio:9000')",
+            [("", "http", "minio", 9000)],
+        ),
+        ("from openai import OpenAI\nOpenAI(base_url=os.environ['AIRLOCK_URL'])", []),
+        ("print(client.base_url)", []),
     ],
 )
-def test_sockets_and_environment_destinations(
+def test_sockets_environment_and_client_destinations(
     source: str, expected: list[tuple[str, str, str, int | None]]
 ) -> None:
     assert [(u.method, u.scheme, u.host, u.port) for u in python(source).urls] == expected
