@@ -118,8 +118,11 @@ class _Walker:
         if kind == "redirected_statement":
             return self.redirected(node, stdin, depth)
         if kind in ("variable_assignment", "variable_assignments"):
+            # `NAME=value` alone sets the shell's variable, and the environment's when it is
+            # already exported (`OPENAI_BASE_URL=…; python a.py`): it is the `declare` it equals.
             self.assignments(node, depth)
-            return None
+            words = [Word("declare"), *self.assigned(node)]
+            return self.ctx.argv(words, _text(node), None, self.scope) if len(words) > 1 else None
         if kind in ("declaration_command", "unset_command"):
             return self.builtin(node, depth)
         if kind in ("command_substitution", "process_substitution", "arithmetic_expansion"):
@@ -146,16 +149,24 @@ class _Walker:
             if name is not None:
                 self.scope[_text(name)] = word
 
+    def assigned(self, node: Node) -> list[Word]:
+        """`NAME=value` words for the assignments in `node`, with the values just assigned."""
+        words = []
+        for child in node.named_children if node.type != "variable_assignment" else [node]:
+            if child.type == "variable_assignment":
+                name = child.child_by_field_name("name")
+                key = _text(name) if name is not None else ""
+                value = self.scope.get(key, Word(""))
+                words.append(replace(value, text=f"{key}={value.text}"))
+        return words
+
     def builtin(self, node: Node, depth: int) -> Word | None:
         """`export A=1`, `unset HISTFILE`: builtins the grammar does not call commands."""
         words = [Word(node.children[0].type if node.child_count else "")]
         for child in node.named_children:
             if child.type == "variable_assignment":
                 self.assignments(child, depth)
-                name = child.child_by_field_name("name")
-                key = _text(name) if name is not None else ""
-                value = self.scope.get(key, Word(""))
-                words.append(replace(value, text=f"{key}={value.text}"))
+                words.extend(self.assigned(child))
             else:
                 word = self.word(child, depth + 1)
                 if node.type == "unset_command":

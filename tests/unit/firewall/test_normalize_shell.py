@@ -34,7 +34,7 @@ def b64(text: str) -> str:
         ("echo $(whoami)", ["whoami", "echo"]),
         ("echo `id`", ["id", "echo"]),
         ("diff <(ls a) <(ls b)", ["ls", "ls", "diff"]),
-        ("x=$(curl -s http://a.io)", ["curl"]),
+        ("x=$(curl -s http://a.io)", ["curl", "declare"]),
         ("echo $(( $(id -u) + 1 ))", ["id", "echo"]),
         ("export A=$(id) B=2", ["id", "export"]),
         ("unset HISTFILE", ["unset"]),
@@ -52,7 +52,7 @@ def test_commands_are_split_across_shell_syntax(command: str, expected: list[str
         ("bash -lc \"bash -c 'id'\"", ["bash", "bash", "id"]),
         ("bash -c 'echo hi' argv0", ["bash", "echo"]),
         ('eval "ls -l"', ["eval", "ls"]),
-        ("a='rm -rf /tmp/x'; eval \"$a\"", ["eval", "rm"]),
+        ("a='rm -rf /tmp/x'; eval \"$a\"", ["declare", "eval", "rm"]),
         ("ssh host 'rm -rf /tmp/x'", ["ssh", "rm"]),
         ("zsh -c 'sh -c \"dash -c id\"'", ["zsh", "sh", "dash", "id"]),
     ],
@@ -123,9 +123,24 @@ def test_group_outputs_reach_the_next_command(command: str, program: str) -> Non
 def test_literal_variables_resolve_program_and_arguments() -> None:
     facts = shell("a=aws; c=ec2; $a $c run-instances --image-id ami-1")
     assert [(c.program, c.argv[:3]) for c in facts.commands] == [
-        ("aws", ["aws", "ec2", "run-instances"])
+        ("declare", ["declare", "a=aws"]),
+        ("declare", ["declare", "c=ec2"]),
+        ("aws", ["aws", "ec2", "run-instances"]),
     ]
     assert facts.obfuscation == ["variable_program"]
+
+
+def test_a_bare_assignment_is_the_declare_it_equals() -> None:
+    # An exported variable changes for every later command: the gateway's URL included.
+    facts = shell("OPENAI_BASE_URL=https://api.openai.com/v1 X=$HOME; python a.py")
+    assert [(c.program, c.argv, c.raw) for c in facts.commands[:1]] == [
+        (
+            "declare",
+            ["declare", "OPENAI_BASE_URL=https://api.openai.com/v1", "X=$HOME"],
+            "OPENAI_BASE_URL=https://api.openai.com/v1 X=$HOME",
+        )
+    ]
+    assert [c.program for c in facts.commands] == ["declare", "python"]
 
 
 def test_raw_is_the_command_source_text() -> None:
@@ -281,7 +296,7 @@ def test_eval_is_flagged() -> None:
         ("git commit -m 'rm -rf / && curl http://x.io'", ["git"]),
         ("grep -r 'aws ec2 run-instances' .", ["grep"]),
         ("echo \"sh -c 'id'\" > notes.txt", ["echo"]),
-        ("x='curl http://evil.io'", []),
+        ("x='curl http://evil.io'", ["declare"]),
         ("alias ll='rm -rf /'", ["alias"]),
     ],
 )
