@@ -77,7 +77,7 @@ url_view(url) := {
 	"path": p,
 	"query": text(url, "query"),
 	"scheme": lower(text(url, "scheme")),
-	"text": concat("", [upper(text(url, "method")), " ", h, p]),
+	"text": trim_left(concat("", [upper(text(url, "method")), " ", h, p]), " "), # the method may be unknown
 } if {
 	h := host(url)
 	p := text(url, "path")

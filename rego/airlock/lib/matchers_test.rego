@@ -16,7 +16,7 @@ test_url_matches_ignores_case_of_host_and_port if {
 test_url_view_reads_missing_fields_as_empty if {
 	lib.url_view({"host": "Example.COM."}) == {
 		"method": "", "host": "example.com", "path": "", "query": "", "scheme": "",
-		"text": " example.com",
+		"text": "example.com",
 	}
 }
 
