@@ -26,7 +26,14 @@ CALLS = [
             "arguments": {"command": "view", "path": "/root/.aws/credentials"},
         },
     },
-]
+    # Each points the model client past the gateway.
+    {"id": "bare_assignment", "tool": {"name": "bash", "arguments": {
+        "command": "OPENAI_BASE_URL=https://api.openai.com/v1; python agent.py"}}},
+    {"id": "client_base_url", "tool": {"name": "python", "arguments": {
+        "code": "from openai import OpenAI\nOpenAI(base_url='https://api.anthropic.com')"}}},
+    {"id": "dotenv_write", "tool": {"name": "write_file", "arguments": {
+        "path": ".env", "content": "DEBUG=1\nexport OPENAI_BASE_URL=\"https://api.openai.com/v1\"\n"}}},
+]  # fmt: skip
 
 
 def check(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
@@ -56,8 +63,16 @@ def embedded() -> list[dict[str, object]]:
 
 
 def test_one_line_per_input_in_order(embedded: list[dict[str, object]]) -> None:
-    assert [r["id"] for r in embedded] == ["benign", "creds", "call_1", "broken", "editor_view"]
-    assert [r["action"] for r in embedded] == ["allow", "deny", "escalate", "deny", "deny"]
+    assert [r["id"] for r in embedded] == [
+        "benign", "creds", "call_1", "broken", "editor_view",
+        "bare_assignment", "client_base_url", "dotenv_write",
+    ]  # fmt: skip
+    assert [r["action"] for r in embedded] == [
+        "allow", "deny", "escalate", "deny", "deny", "deny", "deny", "deny"
+    ]  # fmt: skip
+    for bypass in embedded[5:]:
+        rules = {r["rule"] for r in bypass["reasons"]}  # type: ignore[attr-defined]
+        assert rules == {"airlock.monitoring_evasion.gateway_bypass"}, bypass
     assert set(embedded[1]) == {"id", "action", "reasons"}
     [reason, *_] = embedded[1]["reasons"]  # type: ignore[misc]
     assert set(reason) == {"rule", "category", "message"}

@@ -115,6 +115,11 @@ _EDITOR_OPS: dict[str, PathOp] = {
     "view": "read", "read": "read", "delete": "delete", "create": "write", "str_replace": "write",
     "insert": "write", "undo_edit": "write", "edit": "write", "write": "write", "append": "write",
 }  # fmt: skip
+# Text a file tool writes ({"path": ".env", "content": …}); a dotenv file's lines are
+# variables the next process started from that directory will have.
+_CONTENT_KEYS = frozenset({"content", "contents", "filetext", "filecontent", "filecontents",
+                           "text", "newstr", "newstring", "newtext", "newcontent"})  # fmt: skip
+_DOTENV_LINE = re.compile(r"[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(.*)")
 _SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh", "console", "terminal", "powershell",
                               "pwsh", "ps1"})  # fmt: skip
 
@@ -137,6 +142,7 @@ class _Siblings:
     args: tuple[str, ...] | None = None  # MCP-style {"command": "npx", "args": ["-y", …]}
     port: int | None = None  # {"host": …, "port": 22}
     scheme: str = ""  # {"host": …, "protocol": "ssh"}
+    dotenv: bool = False  # the path names a dotenv file (.env, .env.local, prod.env, .envrc)
 
     @classmethod
     def of(cls, mapping: dict[Any, Any]) -> _Siblings:
@@ -145,6 +151,7 @@ class _Siblings:
         args = None
         port: int | None = None
         scheme = ""
+        dotenv = False
         for key, value in islice(mapping.items(), _SIBLINGS_READ):
             if not isinstance(key, str):
                 continue
@@ -157,6 +164,7 @@ class _Siblings:
                 method = value.upper()
             elif role is Role.PATH:
                 has_path = True
+                dotenv = dotenv or (isinstance(value, str) and _is_dotenv(value))
             elif role is Role.PORT and isinstance(value, int | str) and not isinstance(value, bool):
                 port = port_number(str(value))
             elif role is Role.SCHEME and isinstance(value, str) and value.isalnum():
@@ -165,7 +173,12 @@ class _Siblings:
                 has_body = True
         verb = mapping.get("command")
         editor = _EDITOR_OPS.get(verb) if has_path and isinstance(verb, str) else None
-        return cls(language, method, has_body, editor, args, port, scheme)
+        return cls(language, method, has_body, editor, args, port, scheme, dotenv)
+
+
+def _is_dotenv(path: str) -> bool:
+    name = path.strip().rpartition("/")[2]
+    return name in (".env", ".envrc") or name.startswith(".env.") or name.endswith(".env")
 
 
 def _strings(value: Any) -> bool:
@@ -316,6 +329,18 @@ class _Walk:
         elif role is Role.PATH and "\n" not in value:
             op = key_path_op(key) or siblings.editor or self.hints.path_op
             files.add(ctx, value.strip(), op)
+        elif siblings.dotenv and squash(key) in _CONTENT_KEYS:
+            self.dotenv(ctx, scanned)
+
+    def dotenv(self, ctx: Context, text: str) -> None:
+        """Each `NAME=value` line of a dotenv file is the `declare NAME=value` it amounts to."""
+        for line in text.splitlines()[: limits.MAX_ARGV]:
+            found = _DOTENV_LINE.fullmatch(line)
+            if found is not None:
+                name, value = found.group(1), found.group(2).strip()
+                if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'":
+                    value = value[1:-1]
+                ctx.argv([Word("declare"), Word(f"{name}={value}")], line.strip())
 
     def subcommand(self, ctx: Context, text: str, language: str) -> None:
         """A tool named after a CLI may be given only what follows the CLI's name

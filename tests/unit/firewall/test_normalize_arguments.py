@@ -179,6 +179,30 @@ def test_paths_are_recognised_by_argument_name(
 @pytest.mark.parametrize(
     ("tool", "arguments", "expected"),
     [
+        (
+            "write_file",
+            {"path": "app/.env", "content": "# db\nDEBUG=1\nexport A_URL='http://x'\nnot a line"},
+            [["declare", "DEBUG=1"], ["declare", "A_URL=http://x"]],
+        ),
+        (
+            "str_replace_editor",
+            {"command": "create", "path": "prod.env", "file_text": 'OPENAI_BASE_URL = "http://y"'},
+            [["declare", "OPENAI_BASE_URL=http://y"]],
+        ),
+        ("edit", {"file": ".env.local", "new_str": "K=v"}, [["declare", "K=v"]]),
+        ("write_file", {"path": "notes.txt", "content": "DEBUG=1"}, []),
+        ("write_file", {"path": ".environment/x", "content": "DEBUG=1"}, []),
+    ],
+)
+def test_a_dotenv_file_written_declares_its_variables(
+    tool: str, arguments: Any, expected: list[list[str]]
+) -> None:
+    assert [c.argv for c in normalize(tool, arguments).commands] == expected
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "expected"),
+    [
         ("ssh_connect", {"host": "10.0.0.5", "port": 22}, [("", "10.0.0.5", 22)]),
         ("connect", {"hostname": "Db.Example", "port": "5432"}, [("", "db.example", 5432)]),
         ("whois", {"domain": "example.com"}, [("", "example.com", None)]),
