@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import orjson
 import pytest
 
 from tests.conftest import ROOT
 
-CALLS = [
+CALLS: list[dict[str, Any]] = [
     {"id": "benign", "tool": {"name": "bash", "arguments": {"command": "ls -la"}}},
     {"id": "creds", "tool": {"name": "bash", "arguments": {"command": "cat ~/.aws/credentials"}}},
     {  # a bare OpenAI tool-call object, arguments as JSON text
@@ -47,22 +48,22 @@ def check(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def lines(records: list[object]) -> str:
+def lines(records: list[dict[str, Any]]) -> str:
     return "\n".join(orjson.dumps(r).decode() for r in records) + "\n"
 
 
-def results(out: str) -> list[dict[str, object]]:
+def results(out: str) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in out.splitlines()]
 
 
 @pytest.fixture(scope="module")
-def embedded() -> list[dict[str, object]]:
+def embedded() -> list[dict[str, Any]]:
     done = check("-", stdin=lines(CALLS))
     assert done.returncode == 0, done.stderr
     return results(done.stdout)
 
 
-def test_one_line_per_input_in_order(embedded: list[dict[str, object]]) -> None:
+def test_one_line_per_input_in_order(embedded: list[dict[str, Any]]) -> None:
     assert [r["id"] for r in embedded] == [
         "benign", "creds", "call_1", "broken", "editor_view",
         "bare_assignment", "client_base_url", "dotenv_write",
@@ -71,15 +72,15 @@ def test_one_line_per_input_in_order(embedded: list[dict[str, object]]) -> None:
         "allow", "deny", "escalate", "deny", "deny", "deny", "deny", "deny"
     ]  # fmt: skip
     for bypass in embedded[5:]:
-        rules = {r["rule"] for r in bypass["reasons"]}  # type: ignore[attr-defined]
+        rules = {r["rule"] for r in bypass["reasons"]}
         assert rules == {"airlock.monitoring_evasion.gateway_bypass"}, bypass
     assert set(embedded[1]) == {"id", "action", "reasons"}
-    [reason, *_] = embedded[1]["reasons"]  # type: ignore[misc]
+    [reason, *_] = embedded[1]["reasons"]
     assert set(reason) == {"rule", "category", "message"}
     assert reason["category"] == "credential_use"
 
 
-def test_opa_engine_agrees(embedded: list[dict[str, object]], opa_server: str) -> None:
+def test_opa_engine_agrees(embedded: list[dict[str, Any]], opa_server: str) -> None:
     done = check("--engine", "opa", "--opa-url", opa_server, "-", stdin=lines(CALLS))
     assert done.returncode == 0, done.stderr
     assert results(done.stdout) == embedded
