@@ -31,6 +31,12 @@ active if writes_matter
 
 active if strings.any_prefix_match(lib.raws, conf.provider_assignments)
 
+# An exporter (export, declare, env …; `"when": []` in the table) matters only when it
+# sets one of these variables: scripts assign many others.
+active if strings.any_prefix_match(lib.arg_list, conf.provider_assignments)
+
+active if strings.any_prefix_match(lib.arg_list, conf.history_assignments)
+
 active if count(lib.urls) > 0
 
 rule(name) := concat(".", ["airlock", category, name])

@@ -9,6 +9,12 @@ flags(inp, name) if rule(name) in fixtures.rules(inp)
 
 raw(argv, text) := fixtures.with_action({"commands": [fixtures.raw_command(argv, text)]})
 
+test_a_bare_assignment_is_read_as_declare if {
+	flags(raw(["declare", "HISTFILE=/dev/null"], "HISTFILE=/dev/null"), "log_tamper")
+	flags(raw(["declare", "OPENAI_BASE_URL=http://x"], "OPENAI_BASE_URL=http://x"), "gateway_bypass")
+	count(fixtures.rules(fixtures.run(["declare", "HISTORY_NOTE=x"]))) == 0
+}
+
 test_base_url_override_denied if {
 	decision := data.airlock.decision with input as fixtures.run(["export", "OPENAI_BASE_URL=https://api.openai.com/v1"])
 	decision == {"action": "deny", "reasons": [{

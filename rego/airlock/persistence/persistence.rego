@@ -30,6 +30,10 @@ active if writes_matter
 
 active if strings.any_prefix_match(lib.raws, conf.preload_variables)
 
+# An exporter (export, declare, env …; `"when": []` in the table) matters only when it
+# preloads a library.
+active if strings.any_prefix_match(lib.arg_list, conf.preload_variables)
+
 active if strings.any_prefix_match(lib.raws, conf.detaching_wrappers)
 
 rule(name) := concat(".", ["airlock", category, name])

@@ -87,8 +87,21 @@ by_facts contains "monitoring_evasion" if {
 	strings.any_prefix_match(lib.raws, data.airlock.monitoring_evasion.provider_assignments)
 }
 
+# Exporters (export, declare, env …) wake by the variables they set, as in the gates.
+by_facts contains "monitoring_evasion" if {
+	strings.any_prefix_match(lib.arg_list, data.airlock.monitoring_evasion.provider_assignments)
+}
+
+by_facts contains "monitoring_evasion" if {
+	strings.any_prefix_match(lib.arg_list, data.airlock.monitoring_evasion.history_assignments)
+}
+
 by_facts contains "persistence" if {
 	strings.any_prefix_match(lib.raws, data.airlock.persistence.preload_variables)
+}
+
+by_facts contains "persistence" if {
+	strings.any_prefix_match(lib.arg_list, data.airlock.persistence.preload_variables)
 }
 
 by_facts contains "persistence" if {

@@ -125,6 +125,14 @@ test_written_path_wakes_what_watches_it if {
 	screen.awake == {"monitoring_evasion"} with input as inp
 }
 
+test_exporter_wakes_by_the_variable_it_sets if {
+	count(screen.awake) == 0 with input as fixtures.run(["declare", "VERSION=1.2.3"])
+	count(screen.awake) == 0 with input as fixtures.run(["export", "-n", "PATH=/usr/bin"])
+	screen.awake == {"monitoring_evasion"} with input as fixtures.run(["declare", "HISTFILE=/dev/null"])
+	screen.awake == {"monitoring_evasion"} with input as fixtures.run(["env", "OPENAI_BASE_URL=http://x", "true"])
+	screen.awake == {"persistence"} with input as fixtures.run(["export", "LD_PRELOAD=/tmp/x.so"])
+}
+
 test_read_path_wakes_credential_use_only_with_a_hint if {
 	count(screen.awake) == 0 with input as fixtures.reads("src/main.py")
 	screen.awake == {"credential_use"} with input as fixtures.reads("/home/u/.aws/credentials")
