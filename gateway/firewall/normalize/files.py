@@ -114,6 +114,9 @@ SPECS: dict[str, _Spec] = {
     "cut": _s("read", "dfcb", "--delimiter --fields --characters --bytes"),
     "paste": _s("read", "d", "--delimiters"),
     "base64": _s("read", "w", "--wrap"),
+    "pv": _s("read", "LsNiwHBdF", "--rate-limit --size --name --interval --width --height "
+             "--buffer-size --watchfd --format --delay-start --pidfile --output",
+             options={"-o": "write", "--output": "write"}),
     "shasum": _s("read", "a", "--algorithm"),
     "jq": _s("read", "", "--arg --argjson --slurpfile --rawfile --indent", skip=1),
     "crontab": _s("read", "u"),

@@ -319,11 +319,31 @@ creates(ws, modes) if {
 	contains(first, mode)
 }
 
+# METADATA
+# title: model weights read in a call with a socket or shell session (cat w.safetensors | ssh host 'cat > w')
+found contains lib.finding(rule("weights"), category, msg) if {
+	stream_sender
+	some access in input.action.paths
+	access.op == "read"
+	weights(access.path)
+	not reported(access.path)
+	msg := concat(" ", ["reads", access.path, "where a network session can carry it:", conf.messages.weights])
+}
+
+reported(path) if {
+	some [_, source] in sent
+	source == path
+}
+
 default network_sender := false
 
 network_sender if count(sent) > 0
 
-network_sender if {
+network_sender if stream_sender
+
+default stream_sender := false
+
+stream_sender if {
 	some entry in program_hits
 	"stream_sender" in entry.roles
 }

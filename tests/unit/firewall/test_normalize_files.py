@@ -20,6 +20,7 @@ def paths(command: str) -> set[tuple[str, str]]:
         ("tail -f /var/log/syslog", {("/var/log/syslog", "read")}),
         ("less $HOME/.ssh/id_rsa", {("~/.ssh/id_rsa", "read")}),
         ("base64 -w0 ~/.kube/config", {("~/.kube/config", "read")}),
+        ("pv -L 1m -N up ./ckpt/model.gguf", {("ckpt/model.gguf", "read")}),
         ("ls -la /root/.ssh", set()),
         ("stat ~/.aws/credentials; du -sh ~/models", set()),
         ("cp a b", {("a", "read"), ("b", "write")}),
