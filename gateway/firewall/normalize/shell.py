@@ -122,7 +122,9 @@ class _Walker:
             # already exported (`OPENAI_BASE_URL=…; python a.py`): it is the `declare` it equals.
             self.assignments(node, depth)
             words = [Word("declare"), *self.assigned(node)]
-            return self.ctx.argv(words, _text(node), None, self.scope) if len(words) > 1 else None
+            if len(words) > 1:
+                self.ctx.argv(words, _text(node), None, self.scope)
+            return None
         if kind in ("declaration_command", "unset_command"):
             return self.builtin(node, depth)
         if kind in ("command_substitution", "process_substitution", "arithmetic_expansion"):
