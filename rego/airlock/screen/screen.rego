@@ -87,21 +87,15 @@ by_facts contains "monitoring_evasion" if {
 	strings.any_prefix_match(lib.raws, data.airlock.monitoring_evasion.provider_assignments)
 }
 
-# Exporters (export, declare, env …) wake by the variables they set, as in the gates.
-by_facts contains "monitoring_evasion" if {
-	strings.any_prefix_match(lib.arg_list, data.airlock.monitoring_evasion.provider_assignments)
-}
-
-by_facts contains "monitoring_evasion" if {
-	strings.any_prefix_match(lib.arg_list, data.airlock.monitoring_evasion.history_assignments)
+# Exporters (export, declare, env …) wake by the variables they set, as in the gates:
+# `exported` holds a prefix of every variable those gates look for (one builtin call).
+by_facts contains c if {
+	strings.any_prefix_match(lib.arg_list, data.airlock.screen.exported)
+	some c in ["monitoring_evasion", "persistence"]
 }
 
 by_facts contains "persistence" if {
 	strings.any_prefix_match(lib.raws, data.airlock.persistence.preload_variables)
-}
-
-by_facts contains "persistence" if {
-	strings.any_prefix_match(lib.arg_list, data.airlock.persistence.preload_variables)
 }
 
 by_facts contains "persistence" if {

@@ -122,15 +122,29 @@ test_written_path_wakes_what_watches_it if {
 	screen.awake == {"persistence"} with input as fixtures.writes(["tee", "-a", "~/.bashrc"], "~/.bashrc")
 	screen.awake == {"monitoring_evasion"} with input as fixtures.writes(["tee", "/var/log/auth.log"], "/var/log/auth.log")
 	inp := fixtures.shell_with_paths([["echo", "OPENAI_BASE_URL=http://x"]], [[".env", "write"]])
-	screen.awake == {"monitoring_evasion"} with input as inp
+	"monitoring_evasion" in screen.awake with input as inp
+}
+
+test_exported_covers_every_variable_the_gates_read if {
+	lists := [
+		data.airlock.monitoring_evasion.provider_assignments,
+		data.airlock.monitoring_evasion.history_assignments,
+		data.airlock.persistence.preload_variables,
+	]
+	every list in lists {
+		every variable in list {
+			strings.any_prefix_match(variable, screen.exported)
+		}
+	}
 }
 
 test_exporter_wakes_by_the_variable_it_sets if {
 	count(screen.awake) == 0 with input as fixtures.run(["declare", "VERSION=1.2.3"])
 	count(screen.awake) == 0 with input as fixtures.run(["export", "-n", "PATH=/usr/bin"])
-	screen.awake == {"monitoring_evasion"} with input as fixtures.run(["declare", "HISTFILE=/dev/null"])
-	screen.awake == {"monitoring_evasion"} with input as fixtures.run(["env", "OPENAI_BASE_URL=http://x", "true"])
-	screen.awake == {"persistence"} with input as fixtures.run(["export", "LD_PRELOAD=/tmp/x.so"])
+	both := {"monitoring_evasion", "persistence"}
+	screen.awake == both with input as fixtures.run(["declare", "HISTFILE=/dev/null"])
+	screen.awake == both with input as fixtures.run(["env", "OPENAI_BASE_URL=http://x", "true"])
+	screen.awake == both with input as fixtures.run(["export", "LD_PRELOAD=/tmp/x.so"])
 }
 
 test_read_path_wakes_credential_use_only_with_a_hint if {
