@@ -10,7 +10,7 @@ from typing import Any
 
 from gateway.api.auth import Identity
 from gateway.errors import AuthenticationError, LimitExceededError, StateError
-from gateway.firewall.decide import Verdict
+from gateway.firewall.decide import Verdict, denied_by_policy
 from gateway.state.base import Admission, Admitted, Outcome, Period, RateInfo, StateStore
 from gateway.upstream.cost import Pricing
 
@@ -90,7 +90,7 @@ class Meter:
             reserved_micro=self.reserved[1],
             tokens=real[0],
             cost_micro=real[1],
-            denials=sum(1 for v in verdicts if v.decision.action == "deny"),
+            denials=sum(1 for v in verdicts if denied_by_policy(v.decision)),
             escalations=sum(1 for v in verdicts if v.decision.action == "escalate"),
         )
         try:

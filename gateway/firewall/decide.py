@@ -36,6 +36,8 @@ APPROVAL_REQUIRED = Reason("airlock.approval_required", "approval", "approval re
 RATE_LIMITED = Reason(
     "airlock.rate.tool_calls", "rate_limit", "the agent's tool-call rate limit is exhausted"
 )
+# Reasons the gateway gives itself when it refuses a call for a fault or a limit.
+_NOT_POLICY = frozenset({"error", "rate_limit"})
 
 
 @dataclass(slots=True)
@@ -55,6 +57,15 @@ class Verdict:
     decision: Decision  # what the policy said, or the fail-closed decision
     allowed: bool  # what is enforced: in monitor mode every call is allowed
     approval_id: str | None = None
+
+
+def denied_by_policy(decision: Decision) -> bool:
+    """What an agent's quarantine counts: a call the policy denied. A refusal for a fault (a
+    malformed answer, the engine or the state store down) or for the rate limit alone is not
+    the agent reaching for something forbidden."""
+    return decision.action == "deny" and any(
+        r.category not in _NOT_POLICY for r in decision.reasons
+    )
 
 
 class Firewall:

@@ -30,6 +30,7 @@ METERED_KEY = "metered-agent-key-for-tests-0123456789"
 # The policy holds an agent after a few denials (quarantine): tests that expect a call to be
 # allowed use an agent that is denied at most twice.
 CLEAN_KEY = "clean-agent-key-for-tests-0123456789"
+UNLUCKY_KEY = "unlucky-agent-key-for-tests-0123456789"  # its provider misbehaves
 JSON = {"content-type": "application/json"}
 FORBIDDEN = "cat ~/.aws/credentials"  # denied by the shipped policy (credential_use)
 HUGE = 5 * 1024 * 1024
@@ -174,6 +175,7 @@ def gateway(
     limits = {"tokens_per_minute": 2500}
     settings["keys"].append({"key": METERED_KEY, "agent": "metered-agent", "limits": limits})
     settings["keys"].append({"key": CLEAN_KEY, "agent": "clean-agent"})
+    settings["keys"].append({"key": UNLUCKY_KEY, "agent": "unlucky-agent"})
     with running_gateway(tmp_path_factory.mktemp("bad-input"), settings) as gw:
         yield gw
 
@@ -525,6 +527,23 @@ def test_failed_answers_give_their_reservation_back(gateway: Gateway) -> None:
     for _ in range(4):  # a kept reservation (~1000 tokens each) would refuse the third
         envelope(post(gateway, body, key=METERED_KEY), 502)
     assert post(gateway, chat("text"), key=METERED_KEY).status_code == 200
+
+
+def test_refusals_for_the_provider_s_faults_do_not_quarantine_the_agent(gateway: Gateway) -> None:
+    # 129 calls refused whole, then broken streams: over 130 refusals, none the agent's doing.
+    received(gateway, "too_many_calls", False, "gpt-odd", UNLUCKY_KEY)
+    for _ in range(3):
+        assert streamed_calls(events(post(gateway, chat("stream_cut_midway", stream=True),
+                                          key=UNLUCKY_KEY))) == []  # fmt: skip
+    calls, _, decided = received(gateway, "one_tool_call", False, "gpt-test", UNLUCKY_KEY)
+    assert len(calls) == 1 and [r["decision"] for r in decided] == ["allow"]
+    # What the policy denies does count: three of those and the agent is held.
+    for _ in range(3):
+        received(gateway, "forbidden_only", False, "gpt-test", UNLUCKY_KEY)
+    calls, _, decided = received(gateway, "one_tool_call", False, "gpt-test", UNLUCKY_KEY)
+    [held] = decided
+    assert calls == [] and held["decision"] == "escalate"
+    assert held["rules"] == ["airlock.quarantine.recent_denials", "airlock.approval.pending"]
 
 
 def test_gateway_still_serves_and_never_crashed(gateway: Gateway) -> None:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.models import ToolCall
+from gateway.firewall.decide import RATE_LIMITED, denied_by_policy
+from gateway.models import Decision, Reason, ToolCall
 from tests.unit.firewall.fakes import context, firewall
 
 CALLS = [
@@ -67,3 +68,22 @@ async def test_no_calls_means_no_policy_work() -> None:
     fw, engine, audit = firewall()
     assert await fw.decide(context(), []) == []
     assert engine.seen == [] and audit.records == []
+
+
+POLICY = Reason("airlock.credential_use.credential_file", "credential_use", "reads a key")
+FAULT = Reason("airlock.policy_error", "error", "policy could not be evaluated")
+
+
+@pytest.mark.parametrize(
+    ("decision", "counted"),
+    [
+        (Decision("deny", [POLICY]), True),
+        (Decision("deny", [POLICY, RATE_LIMITED]), True),
+        (Decision("deny", [RATE_LIMITED]), False),
+        (Decision("deny", [FAULT]), False),
+        (Decision("escalate", [POLICY]), False),
+        (Decision("allow"), False),
+    ],
+)
+def test_quarantine_counts_what_the_policy_denied(decision: Decision, counted: bool) -> None:
+    assert denied_by_policy(decision) is counted
