@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.integration.harness import AGENT_KEY, Gateway, config, running_gateway
 from tests.integration.redis_fixture import RedisServer, start_redis
+from tests.integration.redis_fixture import own_redis as own_redis  # a fixture
 
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"
 PRICE = 1e-5  # USD per token, in and out: the `text` answer (28 tokens) costs $0.00028
@@ -173,22 +174,20 @@ def test_concurrent_requests_never_overspend(replicas: list[Gateway]) -> None:
     assert served * TEXT_COST <= 5 * TEXT_COST + TEXT_COST
 
 
-def test_redis_down_fails_closed_then_recovers(scripted_upstream: str, tmp_path: Path) -> None:
-    server = start_redis(tmp_path / "redis")
-    try:
-        with running_gateway(tmp_path / "gw", limited(scripted_upstream, server.url)) as gw:
-            assert post(gw).status_code == 200
-            server.stop()
-            down = post(gw)
-            assert down.status_code == 503
-            error = down.json()["error"]
-            assert error["type"] == "service_unavailable" and error["code"] == "state_unavailable"
-            assert httpx.get(gw.url + "/readyz").status_code == 503
-            server.start()
-            assert post(gw).status_code == 200  # no restart of the gateway
-            assert httpx.get(gw.url + "/readyz").status_code == 200
-    finally:
-        server.stop()
+def test_redis_down_fails_closed_then_recovers(
+    scripted_upstream: str, own_redis: RedisServer, tmp_path: Path
+) -> None:
+    with running_gateway(tmp_path / "gw", limited(scripted_upstream, own_redis.url)) as gw:
+        assert post(gw).status_code == 200
+        own_redis.stop()
+        down = post(gw)
+        assert down.status_code == 503
+        error = down.json()["error"]
+        assert error["type"] == "service_unavailable" and error["code"] == "state_unavailable"
+        assert httpx.get(gw.url + "/readyz").status_code == 503
+        own_redis.start()
+        assert post(gw).status_code == 200  # no restart of the gateway
+        assert httpx.get(gw.url + "/readyz").status_code == 200
 
 
 def airlock(*args: str) -> subprocess.CompletedProcess[str]:

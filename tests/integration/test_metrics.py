@@ -9,7 +9,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.harness import AGENT_KEY, PROVIDER_KEY, Gateway, config, running_gateway
-from tests.integration.redis_fixture import start_redis
+from tests.integration.redis_fixture import RedisServer
+from tests.integration.redis_fixture import own_redis as own_redis  # the fixture
 
 ADMIN = "admin-token-for-tests-0123456789"
 CHAT = "/v1/chat/completions"
@@ -114,22 +115,17 @@ def test_metrics_count_requests_decisions_latency_and_reloads(
         assert leak not in text, leak
 
 
-def test_metrics_count_state_errors(scripted_upstream: str, tmp_path: Path) -> None:
-    server = start_redis(tmp_path / "redis")
-    try:
-        values = config(
-            scripted_upstream,
-            state={"redis_url": server.url},
-        )
-        with running_gateway(tmp_path / "gw", values) as gw:
-            _, before = scrape(gw)
-            server.stop()
-            assert chat(gw, "scenario:text").status_code == 503
-            _, after = scrape(gw)
-            server.start()
-            assert chat(gw, "scenario:text").status_code == 200
-    finally:
-        server.stop()
+def test_metrics_count_state_errors(
+    scripted_upstream: str, own_redis: RedisServer, tmp_path: Path
+) -> None:
+    values = config(scripted_upstream, state={"redis_url": own_redis.url})
+    with running_gateway(tmp_path / "gw", values) as gw:
+        _, before = scrape(gw)
+        own_redis.stop()
+        assert chat(gw, "scenario:text").status_code == 503
+        _, after = scrape(gw)
+        own_redis.start()
+        assert chat(gw, "scenario:text").status_code == 200
     errors = "airlock_state_errors_total"
     assert value(after, errors, store="state") > value(before, errors, store="state")
     # listing pending approvals for the gauge failed too, and was counted, not raised

@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import ROOT, free_port, stop, wait_for_http
 from tests.integration.harness import AGENT_KEY, Gateway, config, running_gateway
-from tests.integration.redis_fixture import start_redis
+from tests.integration.redis_fixture import RedisServer
+from tests.integration.redis_fixture import own_redis as own_redis  # the fixture
 
 POLICY = ROOT / "rego"
 
@@ -34,23 +35,21 @@ def wait_for_status(gw: Gateway, status: int, timeout: float = 15) -> dict[str, 
     raise AssertionError(f"/readyz did not answer {status} within {timeout}s: {body}")
 
 
-def test_readyz_follows_redis(scripted_upstream: str, tmp_path: Path) -> None:
-    server = start_redis(tmp_path / "redis")
-    try:
-        values = config(scripted_upstream, state={"redis_url": server.url})
-        with running_gateway(tmp_path / "gw", values) as gw:
-            code, body = readiness(gw)
-            assert code == 200 and body["status"] == "ready" and body["state"] == "redis"
-            server.stop()
-            body = wait_for_status(gw, 503)
-            assert body["status"] == "unavailable" and body["policy_revision"]
-            assert "state: redis unavailable" in body["reason"]
-            assert "approvals: redis failed" in body["reason"]
-            assert "redis://" not in body["reason"]  # never the URL (it may hold a password)
-            server.start()
-            assert wait_for_status(gw, 200)["status"] == "ready"
-    finally:
-        server.stop()
+def test_readyz_follows_redis(
+    scripted_upstream: str, own_redis: RedisServer, tmp_path: Path
+) -> None:
+    values = config(scripted_upstream, state={"redis_url": own_redis.url})
+    with running_gateway(tmp_path / "gw", values) as gw:
+        code, body = readiness(gw)
+        assert code == 200 and body["status"] == "ready" and body["state"] == "redis"
+        own_redis.stop()
+        body = wait_for_status(gw, 503)
+        assert body["status"] == "unavailable" and body["policy_revision"]
+        assert "state: redis unavailable" in body["reason"]
+        assert "approvals: redis failed" in body["reason"]
+        assert "redis://" not in body["reason"]  # never the URL (it may hold a password)
+        own_redis.start()
+        assert wait_for_status(gw, 200)["status"] == "ready"
 
 
 class OpaProcess:

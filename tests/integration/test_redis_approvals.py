@@ -7,7 +7,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -16,7 +15,8 @@ from gateway.approvals import ApprovalStore, open_approvals
 from gateway.approvals.redis import RedisApprovals
 from gateway.errors import StateError
 from tests.conftest import free_port
-from tests.integration.redis_fixture import RedisServer, start_redis
+from tests.integration.redis_fixture import RedisServer
+from tests.integration.redis_fixture import own_redis as own_redis  # a fixture
 from tests.integration.redis_fixture import redis_server as redis_server  # the fixture
 from tests.unit.approvals.scenarios import FAST, SCENARIOS, Clock, Replicas, Scenario
 
@@ -97,14 +97,6 @@ async def test_final_approvals_are_kept_for_the_retention(redis_server: str, pre
     finally:
         await store.aclose()
         await client.aclose()
-
-
-@pytest.fixture
-async def own_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    """A server of this test's own, to be cut off or restarted."""
-    server = start_redis(tmp_path / "redis")
-    yield server
-    server.stop()
 
 
 async def test_a_decision_made_while_the_subscription_is_down_still_wakes_the_waiter(

@@ -7,7 +7,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from gateway.errors import StateError
 from gateway.state import Admission, Outcome, Quota, RedisStore, open_store
 from gateway.state.budget import MARGIN_S, day_end, period_of
 from tests.integration.redis_fixture import RedisServer, start_redis
+from tests.integration.redis_fixture import own_redis as own_redis  # a fixture
 from tests.integration.redis_fixture import redis_server as redis_server  # the fixture
 from tests.unit.state.scenarios import SCENARIOS, Harness, Scenario, agent, team
 
@@ -112,22 +113,13 @@ async def test_keys_carry_the_prefix_and_expire(redis_server: str, prefix: str) 
         await raw.aclose()
 
 
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = start_redis(tmp_path / "redis")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-async def test_outage_fails_fast_and_recovers(own_server: RedisServer) -> None:
-    store = store_on(own_server.url, "outage:", timeout=0.5)
+async def test_outage_fails_fast_and_recovers(own_redis: RedisServer) -> None:
+    store = store_on(own_redis.url, "outage:", timeout=0.5)
     a = agent("a", requests_per_minute=100)
     try:
         await store.ping()
         assert (await store.admit(admission("a", a))).ok
-        own_server.stop()
+        own_redis.stop()
         calls = (
             lambda: store.admit(admission("a", a)),
             lambda: store.tool_calls("a", (a,), 1),
@@ -139,26 +131,26 @@ async def test_outage_fails_fast_and_recovers(own_server: RedisServer) -> None:
             with pytest.raises(StateError, match="redis unavailable"):
                 await call()
             assert time.monotonic() - started < 1.0
-        own_server.start()  # same port, empty: its script cache is empty too
+        own_redis.start()  # same port, empty: its script cache is empty too
         assert (await store.admit(admission("a", a))).ok
         assert (await store.tool_calls("a", (a,), 2)).granted == 2
     finally:
         await store.aclose()
 
 
-async def test_frozen_server_times_out(own_server: RedisServer) -> None:
-    store = store_on(own_server.url, "frozen:", timeout=0.3)
+async def test_frozen_server_times_out(own_redis: RedisServer) -> None:
+    store = store_on(own_redis.url, "frozen:", timeout=0.3)
     try:
         await store.ping()
-        assert own_server.proc is not None
-        os.kill(own_server.proc.pid, signal.SIGSTOP)
+        assert own_redis.proc is not None
+        os.kill(own_redis.proc.pid, signal.SIGSTOP)
         try:
             started = time.monotonic()
             with pytest.raises(StateError, match="Timeout"):
                 await store.admit(admission("a", agent("a", requests_per_minute=5)))
             assert 0.25 < time.monotonic() - started < 1.5  # 0.3 s and a loaded machine
         finally:
-            os.kill(own_server.proc.pid, signal.SIGCONT)
+            os.kill(own_redis.proc.pid, signal.SIGCONT)
         assert (await store.admit(admission("a", agent("a", requests_per_minute=5)))).ok
     finally:
         await store.aclose()
@@ -195,18 +187,18 @@ async def test_script_errors_become_state_errors(redis_server: str, prefix: str)
 
 
 async def test_no_call_meets_a_dead_connection_after_redis_is_back(
-    own_server: RedisServer,
+    own_redis: RedisServer,
 ) -> None:
     # Calls that fail while Redis is down leave pooled connections behind that are dead
     # but look idle; each used to fail one call after Redis was back.
-    store = store_on(own_server.url, "stale:", timeout=0.5)
+    store = store_on(own_redis.url, "stale:", timeout=0.5)
     try:
         await asyncio.gather(*(store.ping() for _ in range(8)))  # eight in the pool
-        own_server.stop()
+        own_redis.stop()
         for _ in range(3):
             with pytest.raises(StateError):
                 await store.ping()
-        own_server.start()
+        own_redis.start()
         for _ in range(16):
             await asyncio.gather(*(store.ping() for _ in range(4)))
             await asyncio.sleep(0.01)  # calls do not all arrive in one turn of the loop

@@ -18,28 +18,19 @@ from typing import Any
 
 import httpx
 import orjson
-import pytest
 import redis
 import yaml
 
 from tests.conftest import ROOT, free_port, stop, wait_for_http
 from tests.integration.harness import AGENT_KEY, config, wait_for
-from tests.integration.redis_fixture import RedisServer, start_redis
+from tests.integration.redis_fixture import RedisServer
+from tests.integration.redis_fixture import own_redis as own_redis  # the fixture
 
 APPROVER = "approver-token-for-tests-0123456789"
 SHUTTING_DOWN = "gateway shutting down; retry the same request"
 GRACE_SECONDS = 10
 SLOW_MS = 4000
 EXEC = ThreadPoolExecutor(4)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = start_redis(tmp_path / "redis")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def settings(upstream: str, redis_url: str) -> dict[str, Any]:
@@ -104,9 +95,9 @@ def refused(url: str) -> bool:
 
 
 def test_sigterm_finishes_in_flight_and_releases_held_requests(
-    scripted_upstream: str, redis_server: RedisServer, tmp_path: Path
+    scripted_upstream: str, own_redis: RedisServer, tmp_path: Path
 ) -> None:
-    values = settings(scripted_upstream, redis_server.url)
+    values = settings(scripted_upstream, own_redis.url)
     with serve(tmp_path, "first", values) as (url, proc):
         slow: Future[httpx.Response] = EXEC.submit(chat, url, f"scenario:text latency_ms={SLOW_MS}")
         held: Future[httpx.Response] = EXEC.submit(chat, url, "scenario:benign_and_forbidden")
@@ -147,7 +138,7 @@ def test_sigterm_finishes_in_flight_and_releases_held_requests(
     assert len(released) == 2 and all(r["enforced"] == "block" for r in released)
 
     # The approvals outlived the gateway, still pending in Redis.
-    client = redis.Redis.from_url(redis_server.url)
+    client = redis.Redis.from_url(own_redis.url)
     try:
         for approval in pending:
             status = client.hget(f"airlock:approvals:a:{approval['id']}", "status")
