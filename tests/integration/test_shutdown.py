@@ -87,9 +87,11 @@ def approvals(url: str, status: str = "pending") -> list[dict[str, Any]]:
 
 
 def refused(url: str) -> bool:
+    """True when a new connection is not served: refused, or reset by the closing socket
+    (a connection still in the listen backlog when it closes)."""
     try:
         httpx.get(url + "/healthz", timeout=1)
-    except httpx.ConnectError:
+    except (httpx.ConnectError, httpx.ReadError):
         return True
     return False
 
