@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import orjson
 import yaml
@@ -39,6 +40,15 @@ class Gateway:
     @property
     def base_url(self) -> str:
         return self.url + "/v1"
+
+    def chat(self, text: str, key: str = AGENT_KEY, **extra: Any) -> httpx.Response:
+        """`text` as the user message to `gpt-test` (a `scenario:` directive), over plain HTTP."""
+        return httpx.post(
+            self.base_url + "/chat/completions",
+            json={"model": "gpt-test", "messages": [{"role": "user", "content": text}], **extra},
+            headers={"authorization": f"Bearer {key}"},
+            timeout=30,
+        )
 
     def audit(self) -> list[dict[str, Any]]:
         if not self.audit_path.exists():

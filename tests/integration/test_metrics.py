@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -39,15 +38,6 @@ def total(samples: Samples, name: str, **labels: str) -> float:
     return sum(v for (n, ls), v in samples.items() if n == name and wanted <= ls)
 
 
-def chat(gw: Gateway, scenario: str, key: str = AGENT_KEY, **extra: Any) -> httpx.Response:
-    return httpx.post(
-        gw.base_url + "/chat/completions",
-        json={"model": "gpt-test", "messages": [{"role": "user", "content": scenario}], **extra},
-        headers={"authorization": f"Bearer {key}"},
-        timeout=30,
-    )
-
-
 def test_metrics_count_requests_decisions_latency_and_reloads(
     scripted_upstream: str, tmp_path: Path
 ) -> None:
@@ -55,11 +45,11 @@ def test_metrics_count_requests_decisions_latency_and_reloads(
     values["admin_token"] = ADMIN
     with running_gateway(tmp_path / "gw", values) as gw:
         _, before = scrape(gw)
-        assert chat(gw, "scenario:text").headers["x-airlock-decision"] == "none"
-        assert chat(gw, "scenario:benign_and_forbidden").status_code == 200  # allow + escalate
-        assert chat(gw, "scenario:forbidden_only").headers["x-airlock-decision"] == "deny"
-        assert chat(gw, "scenario:text_stream_slow", stream=True).status_code == 200
-        assert chat(gw, "scenario:text", key="not-a-key").status_code == 401
+        assert gw.chat("scenario:text").headers["x-airlock-decision"] == "none"
+        assert gw.chat("scenario:benign_and_forbidden").status_code == 200  # allow + escalate
+        assert gw.chat("scenario:forbidden_only").headers["x-airlock-decision"] == "deny"
+        assert gw.chat("scenario:text_stream_slow", stream=True).status_code == 200
+        assert gw.chat("scenario:text", key="not-a-key").status_code == 401
         assert httpx.get(gw.url + "/no/such/path/req_123").status_code == 404
         assert httpx.get(gw.url + "/v1/models", headers={"authorization": f"Bearer {AGENT_KEY}"})
         reloaded = httpx.post(
@@ -122,10 +112,10 @@ def test_metrics_count_state_errors(
     with running_gateway(tmp_path / "gw", values) as gw:
         _, before = scrape(gw)
         own_redis.stop()
-        assert chat(gw, "scenario:text").status_code == 503
+        assert gw.chat("scenario:text").status_code == 503
         _, after = scrape(gw)
         own_redis.start()
-        assert chat(gw, "scenario:text").status_code == 200
+        assert gw.chat("scenario:text").status_code == 200
     errors = "airlock_state_errors_total"
     assert value(after, errors, store="state") > value(before, errors, store="state")
     # listing pending approvals for the gauge failed too, and was counted, not raised
@@ -139,12 +129,12 @@ def test_a_repeated_tool_call_is_decided_from_the_cache(
     with running_gateway(tmp_path / "gw", config(scripted_upstream)) as gw:
         _, before = scrape(gw)
         for _ in range(2):
-            answer = chat(gw, "scenario:one_tool_call nonce=again")
+            answer = gw.chat("scenario:one_tool_call nonce=again")
             assert answer.headers["x-airlock-decision"] == "allow"
         # after a denial the quarantine's input (recent denials) differs: evaluated anew
-        assert chat(gw, "scenario:forbidden_only").headers["x-airlock-decision"] == "deny"
+        assert gw.chat("scenario:forbidden_only").headers["x-airlock-decision"] == "deny"
         assert (
-            chat(gw, "scenario:one_tool_call nonce=again").headers["x-airlock-decision"] == "allow"
+            gw.chat("scenario:one_tool_call nonce=again").headers["x-airlock-decision"] == "allow"
         )
         _, after = scrape(gw)
 

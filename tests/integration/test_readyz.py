@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, free_port, stop, wait_for_http
-from tests.integration.harness import AGENT_KEY, Gateway, config, running_gateway
+from tests.integration.harness import Gateway, config, running_gateway
 from tests.integration.redis_fixture import RedisServer
 from tests.integration.redis_fixture import own_redis as own_redis  # the fixture
 
@@ -99,15 +99,7 @@ def test_readyz_follows_the_opa_server(
         assert time.monotonic() - started < 5  # a short health check, not the policy timeout
         assert body["reason"].startswith("policy: OPA server unreachable")
         # Meanwhile tool calls are denied, with the reason (fail closed).
-        r = httpx.post(
-            gw.base_url + "/chat/completions",
-            json={
-                "model": "gpt-test",
-                "messages": [{"role": "user", "content": "scenario:one_tool_call"}],
-            },
-            headers={"authorization": f"Bearer {AGENT_KEY}"},
-            timeout=30,
-        )
+        r = gw.chat("scenario:one_tool_call")
         assert r.status_code == 200 and r.headers["x-airlock-decision"] == "deny"
         assert "policy could not be evaluated" in r.json()["choices"][0]["message"]["content"]
         opa.start()

@@ -51,15 +51,7 @@ def set_outcome(policy: Path, outcome: str) -> None:
 
 def decision(gw: Gateway) -> str:
     """The decision on an answer holding `ls -la` and `aws ec2 run-instances`."""
-    r = httpx.post(
-        gw.base_url + "/chat/completions",
-        json={
-            "model": "gpt-test",
-            "messages": [{"role": "user", "content": "scenario:benign_and_forbidden"}],
-        },
-        headers={"authorization": f"Bearer {AGENT_KEY}"},
-        timeout=30,
-    )
+    r = gw.chat("scenario:benign_and_forbidden")
     assert r.status_code == 200, r.text
     return r.headers["x-airlock-decision"]
 
